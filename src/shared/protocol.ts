@@ -1,0 +1,216 @@
+/**
+ * The socket protocol: newline-delimited JSON, one object a line, every message carrying `v`.
+ * A client sends one request; the daemon may send `ask` messages (which the client answers with `answer`)
+ * and ends with exactly one `result` or `error`. A connection may carry several requests one after another.
+ */
+import type { ErrorCode } from './errors.js';
+
+export const protocolVersion = 1;
+/** Longest line either side accepts; a longer one is refused without being buffered whole. */
+export const maxMessageBytes = 64 * 1024;
+
+export type TokenKind = 'id' | 'access';
+
+/** What the asking client can do when the daemon needs an answer from a person or a command. */
+export interface Abilities {
+  /** The client has a terminal to ask on. */
+  tty: boolean;
+  /** The client may run password_command / mfa_command. False with --no-input. */
+  commands: boolean;
+}
+
+export type Request =
+  | {
+      v: number;
+      op: 'get';
+      profile: string;
+      token?: TokenKind;
+      minValid?: number;
+      /** Force a fresh sign-in even when tokens are valid (`login`). */
+      forceSignIn?: boolean;
+      abilities: Abilities;
+    }
+  | { v: number; op: 'logout'; profile: string }
+  | { v: number; op: 'status' }
+  | { v: number; op: 'stop' }
+  | { v: number; op: 'ping' };
+
+export type Op = Request['op'];
+export const ops: readonly Op[] = ['get', 'logout', 'status', 'stop', 'ping'];
+
+export type Question = 'password' | 'mfa';
+
+export interface Ask {
+  v: number;
+  type: 'ask';
+  id: number;
+  profile: string;
+  question: Question;
+  /** Cognito's challenge name, e.g. SMS_MFA, SOFTWARE_TOKEN_MFA. */
+  challenge?: string;
+  /** The text to show a person, e.g. "Code sent to +*******1234". */
+  prompt: string;
+  /** The profile's password_command or mfa_command, to be run by the client. */
+  command?: string;
+  /** Set when this is a second or third try after a wrong answer. */
+  retryReason?: string;
+}
+
+export type Answer =
+  | { v: number; type: 'answer'; id: number; value: string }
+  | { v: number; type: 'answer'; id: number; error: 'no-input' | 'cancelled' | 'command-failed'; message: string };
+
+export interface ProfileStatus {
+  name: string;
+  state: ProfileState;
+  username?: string;
+  idExpiresAt?: number;
+  accessExpiresAt?: number;
+  nextRefreshAt?: number;
+  lastError?: string;
+}
+
+/** The states a profile moves through; see ARCHITECTURE.md. */
+export type ProfileState = 'signed-out' | 'signing-in' | 'signed-in' | 'refreshing' | 'needs-sign-in';
+
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  startedAt: number;
+  uptimeSeconds: number;
+  socket: string;
+  configFile: string;
+  configError?: string;
+  profiles: ProfileStatus[];
+}
+
+export type Result =
+  | { v: number; type: 'result'; op: 'get'; token: string; kind: TokenKind; expiresAt: number; warnings?: string[] }
+  | { v: number; type: 'result'; op: 'logout'; revoked: boolean; warnings?: string[] }
+  | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
+  | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string };
+
+export interface ErrorReply {
+  v: number;
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+export type DaemonMessage = Ask | Result | ErrorReply;
+
+export function encode(message: object): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Splits a byte stream into lines, refusing any line longer than `limit` bytes as soon as it is seen (so a
+ * 2 MiB line is never held whole). Calls `onLine` for each complete line and `onOverflow` once on overflow.
+ */
+export class LineSplitter {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private overflowed = false;
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly onOverflow: () => void,
+    private readonly limit: number = maxMessageBytes,
+  ) {}
+
+  push(data: Buffer): void {
+    if (this.overflowed) return;
+    let start = 0;
+    for (;;) {
+      const nl = data.indexOf(0x0a, start);
+      if (nl === -1) break;
+      const part = data.subarray(start, nl);
+      if (this.size + part.length > this.limit) return this.overflow();
+      const line = this.size === 0 ? part : Buffer.concat([...this.chunks, part]);
+      this.chunks = [];
+      this.size = 0;
+      start = nl + 1;
+      this.onLine(line.toString('utf8'));
+      if (this.overflowed) return;
+    }
+    const rest = data.subarray(start);
+    if (rest.length === 0) return;
+    if (this.size + rest.length > this.limit) return this.overflow();
+    this.chunks.push(Buffer.from(rest));
+    this.size += rest.length;
+  }
+
+  private overflow(): void {
+    this.overflowed = true;
+    this.chunks = [];
+    this.size = 0;
+    this.onOverflow();
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const profileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function isProfileName(value: unknown): value is string {
+  return typeof value === 'string' && profileNamePattern.test(value);
+}
+
+/** Checks a parsed line from a client. Returns the request or a reason it is not one. */
+export function parseRequest(value: unknown): Request | string {
+  if (!isObject(value)) return 'a request must be a JSON object';
+  if (value.v !== protocolVersion) return `protocol version ${String(value.v)} is not ${protocolVersion}`;
+  const op = value.op;
+  switch (op) {
+    case 'status':
+    case 'stop':
+    case 'ping':
+      return { v: protocolVersion, op };
+    case 'logout':
+      if (!isProfileName(value.profile)) return 'profile must be a profile name';
+      return { v: protocolVersion, op, profile: value.profile };
+    case 'get': {
+      if (!isProfileName(value.profile)) return 'profile must be a profile name';
+      const token = value.token;
+      if (token !== undefined && token !== 'id' && token !== 'access') return 'token must be "id" or "access"';
+      const minValid = value.minValid;
+      if (minValid !== undefined && (typeof minValid !== 'number' || !Number.isFinite(minValid) || minValid < 0))
+        return 'minValid must be a number of seconds';
+      const abilities = value.abilities;
+      if (!isObject(abilities) || typeof abilities.tty !== 'boolean' || typeof abilities.commands !== 'boolean')
+        return 'abilities must be {tty: boolean, commands: boolean}';
+      if (value.forceSignIn !== undefined && typeof value.forceSignIn !== 'boolean')
+        return 'forceSignIn must be a boolean';
+      return {
+        v: protocolVersion,
+        op,
+        profile: value.profile,
+        ...(token === undefined ? {} : { token }),
+        ...(minValid === undefined ? {} : { minValid }),
+        forceSignIn: value.forceSignIn === true,
+        abilities: { tty: abilities.tty, commands: abilities.commands },
+      };
+    }
+    default:
+      return `unknown operation ${typeof op === 'string' ? JSON.stringify(op.slice(0, 40)) : typeof op}`;
+  }
+}
+
+/** Checks a parsed line from a client that answers an `ask`. */
+export function parseAnswer(value: unknown): Answer | string {
+  if (!isObject(value) || value.type !== 'answer' || typeof value.id !== 'number') return 'expected an answer';
+  if (typeof value.value === 'string') return { v: protocolVersion, type: 'answer', id: value.id, value: value.value };
+  const error = value.error;
+  if (error === 'no-input' || error === 'cancelled' || error === 'command-failed') {
+    return {
+      v: protocolVersion,
+      type: 'answer',
+      id: value.id,
+      error,
+      message: typeof value.message === 'string' ? value.message.slice(0, 500) : String(error),
+    };
+  }
+  return 'an answer needs a string value or an error';
+}
