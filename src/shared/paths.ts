@@ -65,7 +65,9 @@ export function ensurePrivateDir(dir: string): void {
     throw new UnsafeStateError(`${dir} is not a directory: move it aside`);
   }
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new UnsafeStateError(`${dir} belongs to another user (uid ${st.uid}): remove it or choose another path`);
+    throw new UnsafeStateError(
+      `${dir} belongs to another user (uid ${st.uid}): remove it or choose another path`,
+    );
   }
   if ((st.mode & 0o077) !== 0) {
     throw new UnsafeStateError(

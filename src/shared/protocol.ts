@@ -58,7 +58,13 @@ export interface Ask {
 
 export type Answer =
   | { v: number; type: 'answer'; id: number; value: string }
-  | { v: number; type: 'answer'; id: number; error: 'no-input' | 'cancelled' | 'command-failed'; message: string };
+  | {
+      v: number;
+      type: 'answer';
+      id: number;
+      error: 'no-input' | 'cancelled' | 'command-failed';
+      message: string;
+    };
 
 export interface ProfileStatus {
   name: string;
@@ -85,7 +91,15 @@ export interface DaemonStatus {
 }
 
 export type Result =
-  | { v: number; type: 'result'; op: 'get'; token: string; kind: TokenKind; expiresAt: number; warnings?: string[] }
+  | {
+      v: number;
+      type: 'result';
+      op: 'get';
+      token: string;
+      kind: TokenKind;
+      expiresAt: number;
+      warnings?: string[];
+    }
   | { v: number; type: 'result'; op: 'logout'; revoked: boolean; warnings?: string[] }
   | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
   | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string };
@@ -125,7 +139,10 @@ export class LineSplitter {
       const nl = data.indexOf(0x0a, start);
       if (nl === -1) break;
       const part = data.subarray(start, nl);
-      if (this.size + part.length > this.limit) return this.overflow();
+      if (this.size + part.length > this.limit) {
+        this.overflow();
+        return;
+      }
       const line = this.size === 0 ? part : Buffer.concat([...this.chunks, part]);
       this.chunks = [];
       this.size = 0;
@@ -135,7 +152,10 @@ export class LineSplitter {
     }
     const rest = data.subarray(start);
     if (rest.length === 0) return;
-    if (this.size + rest.length > this.limit) return this.overflow();
+    if (this.size + rest.length > this.limit) {
+      this.overflow();
+      return;
+    }
     this.chunks.push(Buffer.from(rest));
     this.size += rest.length;
   }
@@ -174,12 +194,20 @@ export function parseRequest(value: unknown): Request | string {
     case 'get': {
       if (!isProfileName(value.profile)) return 'profile must be a profile name';
       const token = value.token;
-      if (token !== undefined && token !== 'id' && token !== 'access') return 'token must be "id" or "access"';
+      if (token !== undefined && token !== 'id' && token !== 'access')
+        return 'token must be "id" or "access"';
       const minValid = value.minValid;
-      if (minValid !== undefined && (typeof minValid !== 'number' || !Number.isFinite(minValid) || minValid < 0))
+      if (
+        minValid !== undefined &&
+        (typeof minValid !== 'number' || !Number.isFinite(minValid) || minValid < 0)
+      )
         return 'minValid must be a number of seconds';
       const abilities = value.abilities;
-      if (!isObject(abilities) || typeof abilities.tty !== 'boolean' || typeof abilities.commands !== 'boolean')
+      if (
+        !isObject(abilities) ||
+        typeof abilities.tty !== 'boolean' ||
+        typeof abilities.commands !== 'boolean'
+      )
         return 'abilities must be {tty: boolean, commands: boolean}';
       if (value.forceSignIn !== undefined && typeof value.forceSignIn !== 'boolean')
         return 'forceSignIn must be a boolean';
@@ -200,8 +228,10 @@ export function parseRequest(value: unknown): Request | string {
 
 /** Checks a parsed line from a client that answers an `ask`. */
 export function parseAnswer(value: unknown): Answer | string {
-  if (!isObject(value) || value.type !== 'answer' || typeof value.id !== 'number') return 'expected an answer';
-  if (typeof value.value === 'string') return { v: protocolVersion, type: 'answer', id: value.id, value: value.value };
+  if (!isObject(value) || value.type !== 'answer' || typeof value.id !== 'number')
+    return 'expected an answer';
+  if (typeof value.value === 'string')
+    return { v: protocolVersion, type: 'answer', id: value.id, value: value.value };
   const error = value.error;
   if (error === 'no-input' || error === 'cancelled' || error === 'command-failed') {
     return {

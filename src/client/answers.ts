@@ -1,0 +1,98 @@
+/**
+ * Answering the daemon's questions in the asking client: run the profile's password_command / mfa_command
+ * (in this client's environment and working directory), or ask on the terminal (/dev/tty, never stdout).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
+import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
+
+const maxCommandOutput = 64 * 1024;
+
+/** True when this process has a controlling terminal to ask on. */
+export function hasTerminal(): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync('/dev/tty', 'r+');
+    return isatty(fd);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function runCommand(
+  command: string,
+  ask: Ask,
+): Promise<{ ok: true; output: string } | { ok: false; why: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      stdio: ['inherit', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        COG_TOKEN_PROFILE: ask.profile,
+        COG_TOKEN_CHALLENGE: ask.challenge ?? 'PASSWORD',
+      },
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    child.stdout.on('data', (data: Buffer) => {
+      size += data.length;
+      if (size <= maxCommandOutput) chunks.push(data);
+    });
+    child.on('error', (error) => resolve({ ok: false, why: `could not run (${error.message})` }));
+    child.on('close', (code, signal) => {
+      if (code !== 0) return resolve({ ok: false, why: `exited with ${signal ?? `status ${code}`}` });
+      if (size > maxCommandOutput) return resolve({ ok: false, why: 'printed more than 64 KiB' });
+      // Only the line ending goes: a password may begin or end with spaces.
+      const output = Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/\r?\n$/, '');
+      if (output === '') return resolve({ ok: false, why: 'printed nothing' });
+      resolve({ ok: true, output });
+    });
+  });
+}
+
+export class Answerer {
+  readonly abilities: Abilities;
+  private terminal: Terminal | null | undefined;
+
+  constructor(options: { noInput: boolean }) {
+    this.abilities = options.noInput
+      ? { tty: false, commands: false }
+      : { tty: hasTerminal(), commands: true };
+  }
+
+  async answer(ask: Ask): Promise<Answer> {
+    const base = { v: protocolVersion, type: 'answer' as const, id: ask.id };
+    const name = ask.question === 'password' ? 'password_command' : 'mfa_command';
+    if (ask.command && this.abilities.commands) {
+      const r = await runCommand(ask.command, ask);
+      if (r.ok) return { ...base, value: r.output };
+      return { ...base, error: 'command-failed', message: `${name} (${ask.command}) ${r.why}` };
+    }
+    if (this.abilities.tty) {
+      this.terminal ??= openTerminal();
+      if (this.terminal) {
+        try {
+          if (ask.retryReason) this.terminal.say(ask.retryReason);
+          const value = await this.terminal.ask(ask.prompt, { secret: ask.question === 'password' });
+          return { ...base, value };
+        } catch (error) {
+          if (error instanceof PromptCancelled)
+            return { ...base, error: 'cancelled', message: 'cancelled at the prompt' };
+          throw error;
+        }
+      }
+    }
+    return { ...base, error: 'no-input', message: 'no terminal and no command' };
+  }
+
+  close(): void {
+    this.terminal?.close();
+    this.terminal = undefined;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Talking to the daemon: connect to its socket, start it on demand (detached, logging to a 0600 file), send
+ * one request and follow the conversation until its result.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { CogTokenError, isErrorCode } from '../shared/errors.js';
+import { ensurePrivateDir, type Paths } from '../shared/paths.js';
+import {
+  type Answer,
+  type Ask,
+  type DaemonMessage,
+  encode,
+  LineSplitter,
+  type Request,
+  type Result,
+} from '../shared/protocol.js';
+
+const startDeadlineMs = 15_000;
+
+function tryConnect(path: string): Promise<Socket | NodeJS.ErrnoException> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const onError = (error: NodeJS.ErrnoException) => resolve(error);
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+function notRunning(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ENOENT' || error.code === 'ECONNREFUSED';
+}
+
+function unreachable(paths: Paths, detail: string): CogTokenError {
+  return new CogTokenError(
+    'daemon-unreachable',
+    `cannot reach the cog-token daemon at ${paths.socketFile} (${detail}): see ${paths.logFile}, or run cog-token daemon in a terminal to see why`,
+  );
+}
+
+/** Connects to a running daemon, or returns undefined when none runs. */
+export async function connectIfRunning(paths: Paths): Promise<Socket | undefined> {
+  const r = await tryConnect(paths.socketFile);
+  if (!(r instanceof Error)) return r;
+  if (notRunning(r)) return undefined;
+  throw unreachable(paths, r.code ?? r.message);
+}
+
+function openLog(paths: Paths): number {
+  ensurePrivateDir(paths.stateDir);
+  const fd = openSync(paths.logFile, 'a', 0o600);
+  if ((fstatSync(fd).mode & 0o077) !== 0) chmodSync(paths.logFile, 0o600);
+  return fd;
+}
+
+/** Connects, starting the daemon when none runs. Many clients may race here: the daemon's lock picks one. */
+export async function connectOrStart(paths: Paths): Promise<Socket> {
+  const first = await connectIfRunning(paths);
+  if (first) return first;
+  const logFd = openLog(paths);
+  const entry = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+  const child = spawn(process.execPath, [entry], {
+    detached: true,
+    stdio: ['ignore', 'ignore', logFd],
+    env: process.env,
+  });
+  closeSync(logFd);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => {
+    exited = code;
+  });
+  child.once('error', () => {
+    exited = -1;
+  });
+  child.unref();
+  const deadline = Date.now() + startDeadlineMs;
+  let wait = 5;
+  let last = 'not started';
+  while (Date.now() < deadline) {
+    const r = await tryConnect(paths.socketFile);
+    if (!(r instanceof Error)) return r;
+    if (!notRunning(r)) throw unreachable(paths, r.code ?? r.message);
+    last = r.code ?? r.message;
+    // Exit status 0 means another daemon won the race: keep polling for it.
+    if (exited !== undefined && exited !== 0)
+      throw unreachable(paths, `the daemon exited with status ${exited}`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 200);
+  }
+  child.kill();
+  throw unreachable(paths, `not ready after ${startDeadlineMs / 1000} s: ${last}`);
+}
+
+/**
+ * Sends one request and returns its result; `onAsk` answers the daemon's questions. Error replies become
+ * CogTokenErrors with the daemon's code and message.
+ */
+export function exchange(
+  socket: Socket,
+  paths: Paths,
+  request: Request,
+  onAsk?: (ask: Ask) => Promise<Answer>,
+): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (outcome: Result | Error) => {
+      if (done) return;
+      done = true;
+      socket.removeAllListeners('data');
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const splitter = new LineSplitter(
+      (line) => {
+        let message: DaemonMessage;
+        try {
+          message = JSON.parse(line) as DaemonMessage;
+        } catch {
+          return finish(unreachable(paths, 'the daemon sent something that is not JSON'));
+        }
+        if (message.type === 'result') return finish(message);
+        if (message.type === 'error') {
+          return finish(
+            new CogTokenError(isErrorCode(message.code) ? message.code : 'internal', message.message),
+          );
+        }
+        if (message.type === 'ask') {
+          if (!onAsk) {
+            socket.write(
+              encode({
+                v: 1,
+                type: 'answer',
+                id: message.id,
+                error: 'no-input',
+                message: 'this command does not ask',
+              }),
+            );
+            return;
+          }
+          onAsk(message).then(
+            (answer) => {
+              if (!done && !socket.destroyed) socket.write(encode(answer));
+            },
+            (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+          );
+        }
+      },
+      () => finish(unreachable(paths, 'the daemon sent an oversized message')),
+    );
+    socket.on('data', (data: Buffer) => splitter.push(data));
+    socket.once('error', (error) => finish(unreachable(paths, error.message)));
+    socket.once('close', () => finish(unreachable(paths, 'the daemon closed the connection')));
+    socket.write(encode(request));
+  });
+}

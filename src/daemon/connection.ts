@@ -1,0 +1,152 @@
+/**
+ * One client connection: reads newline-delimited JSON requests, one at a time, relays questions for a
+ * sign-in back to the client as `ask` messages, and ends each request with one `result` or `error`.
+ * Anything malformed gets an error reply and the connection is closed; the daemon serves on.
+ */
+import type { Socket } from 'node:net';
+import { CogTokenError, isErrorCode, oneLine } from '../shared/errors.js';
+import {
+  type Abilities,
+  type DaemonMessage,
+  encode,
+  LineSplitter,
+  parseAnswer,
+  parseRequest,
+  protocolVersion,
+  type Request,
+} from '../shared/protocol.js';
+import { log } from './log.js';
+import type { Asker, AskOutcome } from './profile-manager.js';
+import type { QuestionSpec } from './sign-in.js';
+
+export interface RequestHandler {
+  handle(request: Request, asker: Asker): Promise<DaemonMessage>;
+}
+
+let nextConnectionId = 1;
+
+export class Connection implements Asker {
+  readonly id = nextConnectionId++;
+  closed = false;
+  abilities: Abilities = { tty: false, commands: false };
+  private busy = false;
+  private nextAskId = 1;
+  private readonly pendingAsks = new Map<number, (outcome: AskOutcome) => void>();
+  private readonly splitter: LineSplitter;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly handler: RequestHandler,
+  ) {
+    this.splitter = new LineSplitter(
+      (line) => this.onLine(line),
+      () => this.fail('protocol', 'message too long'),
+    );
+    // An accepted socket without an error listener takes the process down on ECONNRESET.
+    socket.on('error', (error) => log.debug(`connection ${this.id}: ${error.message}`));
+    socket.on('data', (data: Buffer) => this.splitter.push(data));
+    socket.on('close', () => this.onClose());
+  }
+
+  private onLine(line: string): void {
+    if (this.closed) return;
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.fail('protocol', 'invalid JSON');
+      return;
+    }
+    if (this.busy) {
+      const answer = parseAnswer(value);
+      if (typeof answer === 'string') {
+        this.fail('protocol', answer);
+        return;
+      }
+      const resolve = this.pendingAsks.get(answer.id);
+      if (!resolve) {
+        this.fail('protocol', `no question ${answer.id} is open`);
+        return;
+      }
+      this.pendingAsks.delete(answer.id);
+      resolve(
+        'value' in answer ? { value: answer.value } : { refused: answer.error, message: answer.message },
+      );
+      return;
+    }
+    const request = parseRequest(value);
+    if (typeof request === 'string') {
+      this.fail('protocol', request);
+      return;
+    }
+    this.busy = true;
+    if (request.op === 'get') this.abilities = request.abilities;
+    this.handler
+      .handle(request, this)
+      .catch((error: unknown) => errorReply(error))
+      .then((reply) => {
+        this.busy = false;
+        this.send(reply);
+      });
+  }
+
+  private send(message: DaemonMessage): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(encode(message));
+  }
+
+  /** Replies with an error, then closes: after a malformed message the stream cannot be trusted. */
+  private fail(code: 'protocol', message: string): void {
+    if (this.closed) return;
+    log.debug(`connection ${this.id}: protocol error: ${message}`);
+    this.send({ v: protocolVersion, type: 'error', code, message: `bad request: ${message}` });
+    this.closed = true;
+    this.socket.end();
+    this.socket.destroySoon?.();
+    this.resolveAllGone();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.resolveAllGone();
+  }
+
+  private resolveAllGone(): void {
+    for (const resolve of this.pendingAsks.values()) resolve({ gone: true });
+    this.pendingAsks.clear();
+  }
+
+  ask(spec: QuestionSpec & { profile: string; command?: string }): Promise<AskOutcome> {
+    if (this.closed) return Promise.resolve({ gone: true });
+    const id = this.nextAskId++;
+    return new Promise((resolve) => {
+      this.pendingAsks.set(id, resolve);
+      this.send({
+        v: protocolVersion,
+        type: 'ask',
+        id,
+        profile: spec.profile,
+        question: spec.question,
+        prompt: spec.prompt,
+        ...(spec.challenge ? { challenge: spec.challenge } : {}),
+        ...(spec.command ? { command: spec.command } : {}),
+        ...(spec.retryReason ? { retryReason: spec.retryReason } : {}),
+      });
+    });
+  }
+}
+
+export function errorReply(error: unknown): DaemonMessage {
+  if (error instanceof CogTokenError) {
+    return { v: protocolVersion, type: 'error', code: error.code, message: oneLine(error.message) };
+  }
+  const e = error as { code?: unknown; message?: unknown };
+  log.error(`unexpected error: ${String((error as Error)?.stack ?? error)}`);
+  return {
+    v: protocolVersion,
+    type: 'error',
+    code: isErrorCode(e?.code) ? e.code : 'internal',
+    message: oneLine(`internal error: ${String(e?.message ?? error)}: see the daemon log`),
+  };
+}

@@ -1,0 +1,470 @@
+/**
+ * The use cases: get, login, logout, status. Keeps each profile's tokens in memory and in the store, makes
+ * concurrent callers share one sign-in and one refresh, and refreshes before tokens expire.
+ */
+import { type ProfileConfig, profileIdentity } from '../shared/config.js';
+import { CogTokenError } from '../shared/errors.js';
+import { decodeClaims } from '../shared/jwt.js';
+import type { Abilities, ProfileState, ProfileStatus, Question, TokenKind } from '../shared/protocol.js';
+import { type AuthResult, CognitoCallError, type CognitoGateway } from './cognito-gateway.js';
+import type { ConfigSource } from './config-source.js';
+import { log } from './log.js';
+import { type QuestionSpec, signIn, unreachableError } from './sign-in.js';
+import type { TokenStore, Tokens } from './token-store.js';
+
+export type AskOutcome =
+  | { value: string }
+  | { refused: 'no-input' | 'cancelled' | 'command-failed'; message: string }
+  | { gone: true };
+
+/** A connected client that may be able to answer a question for a sign-in. */
+export interface Asker {
+  readonly abilities: Abilities;
+  readonly closed: boolean;
+  ask(spec: QuestionSpec & { profile: string; command?: string }): Promise<AskOutcome>;
+}
+
+export interface GetResult {
+  token: string;
+  kind: TokenKind;
+  expiresAt: number;
+  warnings: string[];
+}
+
+export interface Clock {
+  now(): number;
+}
+const systemClock: Clock = { now: () => Date.now() };
+
+/** Default for --min-valid: a token must stay valid this long to be handed out (capped at a quarter of its life). */
+export const defaultMinValidSeconds = 60;
+/** Bounds on retries of a refresh that fails for network reasons. */
+const refreshAttempts = 3;
+const backoffStartMs = 500;
+const scheduleBackoffMaxMs = 5 * 60_000;
+const maxTimerMs = 2 ** 31 - 1;
+
+interface SignInFlight {
+  askers: Asker[];
+  promise: Promise<Tokens>;
+}
+
+class ProfileRuntime {
+  loaded = false;
+  identity?: string;
+  tokens?: Tokens;
+  needsSignIn = false;
+  signIn?: SignInFlight;
+  refresh?: Promise<Tokens>;
+  timer?: NodeJS.Timeout;
+  nextRefreshAt?: number;
+  failures = 0;
+  lastError?: string;
+  constructor(readonly name: string) {}
+}
+
+export class ProfileManager {
+  private readonly runtimes = new Map<string, ProfileRuntime>();
+
+  constructor(
+    private readonly config: ConfigSource,
+    private readonly store: TokenStore,
+    private readonly gateway: CognitoGateway,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Loads every stored profile that the config still names and schedules its refresh. */
+  resumeAll(): void {
+    let profiles: ReadonlyMap<string, ProfileConfig>;
+    try {
+      profiles = this.config.current().config.profiles;
+    } catch (error) {
+      log.warn(`config not loaded at start: ${(error as Error).message}`);
+      return;
+    }
+    for (const name of this.store.names()) {
+      const p = profiles.get(name);
+      if (!p) continue;
+      try {
+        this.schedule(this.runtime(p), p);
+      } catch (error) {
+        log.error(`profile ${name}: cannot load stored tokens: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private profile(name: string): { p: ProfileConfig; warnings: string[] } {
+    const { config, warning } = this.config.current();
+    const p = config.profiles.get(name);
+    const broken = config.broken.get(name);
+    if (broken) throw broken;
+    if (!p) {
+      throw new CogTokenError(
+        'config',
+        `profile ${name} is not in ${config.file}: add a [profiles.${name}] table (see the README)`,
+      );
+    }
+    return { p, warnings: warning ? [warning] : [] };
+  }
+
+  private runtime(p: ProfileConfig): ProfileRuntime {
+    let rt = this.runtimes.get(p.name);
+    if (!rt) {
+      rt = new ProfileRuntime(p.name);
+      this.runtimes.set(p.name, rt);
+    }
+    const identity = profileIdentity(p);
+    if (!rt.loaded) {
+      const stored = this.store.load(p.name);
+      rt.loaded = true;
+      if (stored && stored.identity === identity) {
+        if (stored.tokens) rt.tokens = stored.tokens;
+        rt.needsSignIn = stored.needsSignIn;
+      }
+      rt.identity = identity;
+    } else if (rt.identity !== identity) {
+      // The profile now points at another pool, client or user: what we hold belongs to someone else.
+      log.info(`profile ${p.name}: configuration changed; stored tokens no longer apply`);
+      this.cancelTimer(rt);
+      rt.tokens = undefined;
+      rt.needsSignIn = false;
+      rt.identity = identity;
+    }
+    return rt;
+  }
+
+  async get(
+    name: string,
+    asker: Asker,
+    options: { token?: TokenKind; minValid?: number; forceSignIn?: boolean },
+  ): Promise<GetResult> {
+    const { p, warnings } = this.profile(name);
+    const rt = this.runtime(p);
+    const kind = options.token ?? p.token;
+    let tokens: Tokens;
+    if (options.forceSignIn) {
+      tokens = await this.signIn(rt, p, asker, true);
+    } else {
+      tokens = await this.ensureTokens(rt, p, asker, kind, options.minValid, warnings);
+    }
+    return {
+      token: kind === 'id' ? tokens.idToken : tokens.accessToken,
+      kind,
+      expiresAt: kind === 'id' ? tokens.idExpiresAt : tokens.accessExpiresAt,
+      warnings,
+    };
+  }
+
+  private remaining(t: Tokens, kind: TokenKind): number {
+    const exp = kind === 'id' ? t.idExpiresAt : t.accessExpiresAt;
+    return exp - this.clock.now() / 1000;
+  }
+
+  private async ensureTokens(
+    rt: ProfileRuntime,
+    p: ProfileConfig,
+    asker: Asker,
+    kind: TokenKind,
+    minValid: number | undefined,
+    warnings: string[],
+  ): Promise<Tokens> {
+    const t = rt.tokens;
+    if (rt.signIn) return this.joinSignIn(rt.signIn, asker);
+    if (t && !rt.needsSignIn) {
+      const lifetime = Math.max(1, Math.min(t.idExpiresAt, t.accessExpiresAt) - t.issuedAt);
+      const want = minValid ?? Math.min(defaultMinValidSeconds, lifetime / 4);
+      if (this.remaining(t, kind) >= want) return t;
+      if (t.refreshToken) {
+        try {
+          return await this.refresh(rt, p);
+        } catch (error) {
+          if (!(error instanceof CognitoCallError) || error.kind === 'rejected') {
+            if (!rt.needsSignIn) throw error;
+            // Refused refresh: fall through to a sign-in, as on the first get.
+          } else if (this.remaining(t, kind) > 0) {
+            warnings.push(
+              `profile ${p.name}: refresh failed (${error.message}); handing out the cached token, valid for ${Math.floor(this.remaining(t, kind))} s`,
+            );
+            return t;
+          } else {
+            throw unreachableError(p, error);
+          }
+        }
+      }
+    }
+    return this.signIn(rt, p, asker, false);
+  }
+
+  /** One sign-in per profile at a time; later callers join it and may answer its questions. */
+  private signIn(rt: ProfileRuntime, p: ProfileConfig, asker: Asker, force: boolean): Promise<Tokens> {
+    if (rt.signIn) return this.joinSignIn(rt.signIn, asker);
+    void force;
+    const flight: SignInFlight = {
+      askers: [asker],
+      promise: Promise.resolve() as unknown as Promise<Tokens>,
+    };
+    rt.signIn = flight;
+    flight.promise = (async () => {
+      try {
+        log.info(`profile ${p.name}: signing in`);
+        const result = await signIn(p, this.gateway, {
+          ask: (spec) => this.relay(p, flight, spec),
+        });
+        const tokens = this.accept(rt, p, result, undefined);
+        log.info(`profile ${p.name}: signed in`);
+        rt.lastError = undefined;
+        return tokens;
+      } catch (error) {
+        rt.lastError = (error as Error).message;
+        log.warn(`profile ${p.name}: sign-in failed: ${(error as Error).message}`);
+        throw error;
+      } finally {
+        rt.signIn = undefined;
+      }
+    })();
+    return flight.promise;
+  }
+
+  private joinSignIn(flight: SignInFlight, asker: Asker): Promise<Tokens> {
+    flight.askers.push(asker);
+    return flight.promise;
+  }
+
+  /** Puts a question to the first waiting client that can answer it; moves on when a client goes away. */
+  private async relay(p: ProfileConfig, flight: SignInFlight, spec: QuestionSpec): Promise<string> {
+    const command = commandFor(p, spec.question);
+    const tried = new Set<Asker>();
+    for (;;) {
+      const asker = flight.askers.find(
+        (a) =>
+          !tried.has(a) && !a.closed && (a.abilities.tty || (a.abilities.commands && command !== undefined)),
+      );
+      if (!asker) {
+        const what = spec.question === 'password' ? 'password' : 'MFA code';
+        const how = spec.question === 'password' ? 'password_command' : 'mfa_command';
+        throw new CogTokenError(
+          'needs-sign-in',
+          `profile ${p.name}: a sign-in is needed and there is no terminal or ${how} to ask for the ${what}: run: cog-token login ${p.name}`,
+        );
+      }
+      tried.add(asker);
+      const outcome = await asker.ask({
+        ...spec,
+        profile: p.name,
+        ...(command !== undefined && asker.abilities.commands ? { command } : {}),
+      });
+      if ('value' in outcome) return outcome.value;
+      if ('gone' in outcome) continue;
+      if (outcome.refused === 'no-input') continue;
+      if (outcome.refused === 'cancelled') {
+        throw new CogTokenError(
+          'needs-sign-in',
+          `profile ${p.name}: sign-in cancelled: run: cog-token login ${p.name}`,
+        );
+      }
+      throw new CogTokenError(
+        'auth-rejected',
+        `profile ${p.name}: ${outcome.message}: fix the command in the profile, then run: cog-token login ${p.name}`,
+      );
+    }
+  }
+
+  /** One refresh per profile at a time, retried with backoff on network errors; a refusal needs a sign-in. */
+  private refresh(rt: ProfileRuntime, p: ProfileConfig): Promise<Tokens> {
+    if (rt.refresh) return rt.refresh;
+    const refreshToken = rt.tokens?.refreshToken;
+    if (!refreshToken) return Promise.reject(new Error('no refresh token'));
+    rt.refresh = (async () => {
+      try {
+        let delay = backoffStartMs;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const result = await this.gateway.refresh(p, refreshToken);
+            const tokens = this.accept(rt, p, result, refreshToken);
+            rt.failures = 0;
+            rt.lastError = undefined;
+            log.info(`profile ${p.name}: refreshed`);
+            return tokens;
+          } catch (error) {
+            const e = error instanceof CognitoCallError ? error : undefined;
+            if (e?.kind === 'transient' && attempt < refreshAttempts) {
+              log.warn(`profile ${p.name}: refresh attempt ${attempt} failed (${e.message}); retrying`);
+              await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+              delay *= 2;
+              continue;
+            }
+            if (e?.kind === 'rejected') {
+              log.warn(
+                `profile ${p.name}: Cognito refused the refresh token (${e.message}); a sign-in is needed`,
+              );
+              rt.needsSignIn = true;
+              if (rt.tokens) rt.tokens = { ...rt.tokens, refreshToken: undefined };
+              this.store.markNeedsSignIn(p.name);
+              this.cancelTimer(rt);
+            }
+            rt.lastError = (error as Error).message;
+            throw error;
+          }
+        }
+      } finally {
+        rt.refresh = undefined;
+      }
+    })();
+    return rt.refresh;
+  }
+
+  /** Stores new tokens (one transaction) before anyone sees them, then schedules the next refresh. */
+  private accept(rt: ProfileRuntime, p: ProfileConfig, result: AuthResult, previousRefresh?: string): Tokens {
+    const id = decodeClaims(result.idToken);
+    const access = decodeClaims(result.accessToken);
+    const username =
+      typeof access.username === 'string'
+        ? access.username
+        : typeof id['cognito:username'] === 'string'
+          ? (id['cognito:username'] as string)
+          : undefined;
+    const tokens: Tokens = {
+      idToken: result.idToken,
+      accessToken: result.accessToken,
+      idExpiresAt: id.exp,
+      accessExpiresAt: access.exp,
+      issuedAt: Math.max(id.iat, access.iat),
+    };
+    const refreshToken = result.refreshToken ?? previousRefresh;
+    if (refreshToken) tokens.refreshToken = refreshToken;
+    if (username) tokens.username = username;
+    const identity = profileIdentity(p);
+    this.store.save(p.name, identity, tokens);
+    rt.identity = identity;
+    rt.tokens = tokens;
+    rt.needsSignIn = false;
+    this.schedule(rt, p);
+    return tokens;
+  }
+
+  private cancelTimer(rt: ProfileRuntime): void {
+    if (rt.timer) clearTimeout(rt.timer);
+    rt.timer = undefined;
+    rt.nextRefreshAt = undefined;
+  }
+
+  /** Refresh `margin` seconds before the earlier expiry; margin = min(refresh_margin, lifetime / 4). */
+  private schedule(rt: ProfileRuntime, p: ProfileConfig, retryInMs?: number): void {
+    this.cancelTimer(rt);
+    const t = rt.tokens;
+    if (!t?.refreshToken || rt.needsSignIn) return;
+    let at: number;
+    if (retryInMs !== undefined) {
+      at = this.clock.now() + retryInMs;
+    } else {
+      const expiry = Math.min(t.idExpiresAt, t.accessExpiresAt);
+      const margin = Math.min(p.refreshMargin, (expiry - t.issuedAt) / 4);
+      at = (expiry - margin) * 1000;
+    }
+    const delay = Math.min(Math.max(0, at - this.clock.now()), maxTimerMs);
+    rt.nextRefreshAt = this.clock.now() + delay;
+    rt.timer = setTimeout(() => this.scheduledRefresh(rt, p.name), delay);
+  }
+
+  private scheduledRefresh(rt: ProfileRuntime, name: string): void {
+    rt.timer = undefined;
+    let p: ProfileConfig;
+    try {
+      p = this.profile(name).p;
+    } catch {
+      return; // The profile left the config: nothing to refresh for.
+    }
+    this.refresh(rt, p).catch((error: unknown) => {
+      if (error instanceof CognitoCallError && error.kind !== 'rejected') {
+        rt.failures++;
+        const wait = Math.min(scheduleBackoffMaxMs, 5_000 * 2 ** Math.min(rt.failures, 10));
+        log.warn(
+          `profile ${name}: scheduled refresh failed (${error.message}); next try in ${Math.round(wait / 1000)} s`,
+        );
+        this.schedule(rt, p, wait);
+      }
+    });
+  }
+
+  async logout(name: string): Promise<{ revoked: boolean; warnings: string[] }> {
+    const { p, warnings } = this.profile(name);
+    const rt = this.runtime(p);
+    const refreshToken = rt.tokens?.refreshToken;
+    this.cancelTimer(rt);
+    rt.tokens = undefined;
+    rt.needsSignIn = false;
+    rt.lastError = undefined;
+    this.store.delete(name);
+    if (!refreshToken) return { revoked: false, warnings };
+    try {
+      await this.gateway.revoke(p, refreshToken);
+      log.info(`profile ${name}: signed out; refresh token revoked`);
+      return { revoked: true, warnings };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn(`profile ${name}: local tokens deleted, but revocation failed: ${message}`);
+      throw new CogTokenError(
+        'unreachable',
+        `profile ${name}: local tokens deleted, but Cognito could not revoke the refresh token (${message}): run cog-token logout ${name} again when Cognito is reachable`,
+      );
+    }
+  }
+
+  status(): { profiles: ProfileStatus[]; configError?: string } {
+    let names: string[] = [];
+    let configError: string | undefined;
+    let profiles: ReadonlyMap<string, ProfileConfig> = new Map();
+    let broken: ReadonlyMap<string, Error> = new Map();
+    try {
+      const current = this.config.current();
+      profiles = current.config.profiles;
+      broken = current.config.broken;
+      configError = current.warning;
+    } catch (error) {
+      configError = (error as Error).message;
+    }
+    names = [...new Set([...profiles.keys(), ...broken.keys(), ...this.store.names()])].sort();
+    return {
+      profiles: names.map((name) => {
+        const p = profiles.get(name);
+        const error = broken.get(name);
+        if (error) return { name, state: 'signed-out' as ProfileState, lastError: error.message };
+        if (!p) return { name, state: 'signed-out' as ProfileState, lastError: 'not in the config file' };
+        let rt: ProfileRuntime;
+        try {
+          rt = this.runtime(p);
+        } catch (error) {
+          return { name, state: 'signed-out' as ProfileState, lastError: (error as Error).message };
+        }
+        return this.describe(rt, p);
+      }),
+      ...(configError ? { configError } : {}),
+    };
+  }
+
+  private describe(rt: ProfileRuntime, p: ProfileConfig): ProfileStatus {
+    const t = rt.tokens;
+    let state: ProfileState;
+    if (rt.signIn) state = 'signing-in';
+    else if (rt.refresh) state = 'refreshing';
+    else if (rt.needsSignIn) state = 'needs-sign-in';
+    else if (t && (t.refreshToken || this.remaining(t, 'id') > 0)) state = 'signed-in';
+    else state = 'signed-out';
+    return {
+      name: p.name,
+      state,
+      username: p.username,
+      ...(t ? { idExpiresAt: t.idExpiresAt, accessExpiresAt: t.accessExpiresAt } : {}),
+      ...(rt.nextRefreshAt ? { nextRefreshAt: Math.round(rt.nextRefreshAt / 1000) } : {}),
+      ...(rt.lastError ? { lastError: rt.lastError } : {}),
+    };
+  }
+
+  shutdown(): void {
+    for (const rt of this.runtimes.values()) this.cancelTimer(rt);
+  }
+}
+
+function commandFor(p: ProfileConfig, question: Question): string | undefined {
+  return question === 'password' ? p.passwordCommand : p.mfaCommand;
+}

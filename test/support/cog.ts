@@ -1,0 +1,226 @@
+/**
+ * An isolated cog-token world for one test: its own XDG directories, config file and daemon, driven through
+ * the real command line (dist/client/main.js) as a user would.
+ */
+import { execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Emulator, Pool } from '../../src/emulator/harness.js';
+
+export const cli = resolve(import.meta.dirname, '../../dist/client/main.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 10;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 200);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class CogEnv {
+  readonly env: Record<string, string>;
+  readonly configFile: string;
+  readonly runtimeDir: string;
+  readonly socketFile: string;
+  readonly lockFile: string;
+  readonly logFile: string;
+  readonly databaseFile: string;
+  readonly keyFile: string;
+
+  private constructor(readonly root: string) {
+    this.configFile = join(root, 'config', 'cog-token', 'config.toml');
+    this.runtimeDir = join(root, 'run', 'cog-token');
+    this.socketFile = join(this.runtimeDir, 'sock');
+    this.lockFile = join(this.runtimeDir, 'daemon.lock');
+    this.logFile = join(root, 'state', 'cog-token', 'daemon.log');
+    this.databaseFile = join(root, 'data', 'cog-token', 'tokens.db');
+    this.keyFile = join(root, 'state', 'cog-token', 'store.key');
+    this.env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: root,
+      XDG_CONFIG_HOME: join(root, 'config'),
+      XDG_DATA_HOME: join(root, 'data'),
+      XDG_STATE_HOME: join(root, 'state'),
+      XDG_CACHE_HOME: join(root, 'cache'),
+      XDG_RUNTIME_DIR: join(root, 'run'),
+      COG_TOKEN_LOG: process.env.COG_TOKEN_LOG ?? 'debug',
+    };
+  }
+
+  /** A short path under /tmp: socket paths must stay under 108 bytes. */
+  static create(): CogEnv {
+    const root = mkdtempSync('/tmp/cogt-');
+    mkdirSync(join(root, 'config', 'cog-token'), { recursive: true });
+    mkdirSync(join(root, 'run'), { mode: 0o700 });
+    return new CogEnv(root);
+  }
+
+  writeConfig(text: string): void {
+    writeFileSync(this.configFile, text);
+  }
+
+  /** A [profiles.NAME] table for a pool on the emulator. */
+  static profile(
+    name: string,
+    emu: Emulator,
+    pool: Pool,
+    username: string,
+    extra: Record<string, string | number> = {},
+  ) {
+    const lines = [
+      `[profiles.${name}]`,
+      `region = "${pool.region}"`,
+      `user_pool_id = "${pool.poolId}"`,
+      `client_id = "${pool.clientId}"`,
+      `username = "${username}"`,
+      'auth_flow = "USER_PASSWORD_AUTH"',
+      `endpoint = "${emu.endpoint}"`,
+    ];
+    for (const [k, v] of Object.entries(extra))
+      lines.push(`${k} = ${typeof v === 'number' ? v : JSON.stringify(v)}`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * A shell command that records each run in `<root>/runs.<name>` and prints `output` (or, when `outputs` has
+   * several values, the n-th on the n-th run, the last one from then on).
+   */
+  countingCommand(name: string, ...outputs: string[]): string {
+    const file = join(this.root, `runs.${name}`);
+    const script = join(this.root, `cmd.${name}.sh`);
+    // Double quotes, so an output may name a variable ("$COG_TEST_PW") and keep the secret out of the file.
+    const quote = (o: string) => `"${o.replace(/["\\`]/g, '\\$&')}"`;
+    const cases = outputs
+      .map((o, i) => `${i === outputs.length - 1 ? '*' : i + 1}) printf '%s\\n' ${quote(o)} ;;`)
+      .join('\n  ');
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho run >> '${file}'\nn=$(wc -l < '${file}')\ncase $n in\n  ${cases}\nesac\n`,
+      { mode: 0o700 },
+    );
+    return script;
+  }
+
+  runs(name: string): number {
+    const file = join(this.root, `runs.${name}`);
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+  }
+
+  run(
+    args: string[],
+    options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
+    return new Promise((resolvePromise) => {
+      // setsid: no controlling terminal, as under CI or a GUI; stdin is /dev/null.
+      const child = spawn('setsid', ['--wait', process.execPath, cli, ...args], {
+        env: { ...this.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code, stdout, stderr });
+      });
+    });
+  }
+
+  daemonPid(): number | undefined {
+    try {
+      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
+      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Pids of every daemon process started for this environment (by its socket path in the environment). */
+  daemonPids(): Promise<number[]> {
+    return new Promise((resolvePromise) => {
+      execFile('pgrep', ['-f', 'dist/daemon/main.js'], (_error, out) => {
+        const pids = out
+          .split('\n')
+          .filter(Boolean)
+          .map(Number)
+          .filter((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(
+                `XDG_RUNTIME_DIR=${this.env.XDG_RUNTIME_DIR}\0`,
+              );
+            } catch {
+              return false;
+            }
+          });
+        resolvePromise(pids);
+      });
+    });
+  }
+
+  async killDaemon(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    for (const pid of await this.daemonPids()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Gone.
+      }
+      await waitUntil(`daemon ${pid} to exit`, () => !pidAlive(pid));
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    await this.killDaemon('SIGTERM');
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** Every file under the environment, for scanning. */
+  files(): string[] {
+    const out: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, entry.name);
+        if (entry.isDirectory()) walk(p);
+        else if (entry.isFile()) out.push(p);
+      }
+    };
+    walk(this.root);
+    return out;
+  }
+}
