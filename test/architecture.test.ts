@@ -1,0 +1,80 @@
+/** Keeps ARCHITECTURE.md's import table true. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = new URL('../src', import.meta.url).pathname;
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+interface Import {
+  file: string;
+  target: string;
+  dynamic: boolean;
+}
+
+function imports(): Import[] {
+  const out: Import[] = [];
+  for (const file of files(src)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'([^']+)'/gm)) {
+      out.push({ file: relative(src, file), target: m[1] as string, dynamic: false });
+    }
+    for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) {
+      out.push({ file: relative(src, file), target: m[1] as string, dynamic: true });
+    }
+  }
+  return out;
+}
+
+const part = (path: string) => path.split('/')[0];
+
+function targetPart(i: Import): string {
+  if (!i.target.startsWith('.')) return `pkg:${i.target}`;
+  return part(relative(src, join(src, i.file, '..', i.target))) as string;
+}
+
+const allowed: Record<string, (i: Import, target: string) => boolean> = {
+  shared: (_i, t) =>
+    t === 'shared' || t.startsWith('pkg:node:') || t === 'pkg:smol-toml' || t === 'pkg:env-paths',
+  daemon: (i, t) =>
+    t === 'shared' ||
+    t === 'daemon' ||
+    t.startsWith('pkg:node:') ||
+    t === 'pkg:better-sqlite3' ||
+    (t.startsWith('pkg:@aws-sdk/') && i.dynamic),
+  client: (i, t) =>
+    t === 'shared' ||
+    t === 'client' ||
+    t.startsWith('pkg:node:') ||
+    t.startsWith('pkg:yargs') ||
+    (t === 'daemon' && i.dynamic && i.target.endsWith('daemon/main.js')),
+  emulator: (i, t) =>
+    t === 'shared' ||
+    t === 'emulator' ||
+    t.startsWith('pkg:node:') ||
+    t.startsWith('pkg:@aws-sdk/') ||
+    (t === 'client' && i.target.endsWith('client/answers.js')),
+};
+
+describe('import rules (ARCHITECTURE.md)', () => {
+  it('each part imports only what the table allows', () => {
+    const bad: string[] = [];
+    const typeOnly = (i: Import) =>
+      new RegExp(`^import type[^;]*'${i.target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`, 'm').test(
+        readFileSync(join(src, i.file), 'utf8'),
+      );
+    for (const i of imports()) {
+      const from = part(i.file) as string;
+      const rule = allowed[from];
+      const t = targetPart(i);
+      const ok = rule?.(i, t) || (t.startsWith('pkg:@aws-sdk/') && from === 'daemon' && typeOnly(i));
+      if (!ok) bad.push(`${i.file} imports ${i.target}${i.dynamic ? ' (dynamic)' : ''}`);
+    }
+    expect(bad).toEqual([]);
+  });
+});

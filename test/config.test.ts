@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/shared/config.js';
+import { version } from '../src/shared/version.js';
+
+const file = '/home/alice/.config/cog-token/config.toml';
+const good = `
+[profiles.dev]
+user_pool_id = "ap-northeast-1_AbCdEf"
+client_id = "1example23456789"
+username = "alice"
+`;
+
+describe('config', () => {
+  it('takes the region from the pool ID and fills defaults', () => {
+    const p = parseConfig(good, file).profiles.get('dev');
+    expect(p).toEqual({
+      name: 'dev',
+      region: 'ap-northeast-1',
+      userPoolId: 'ap-northeast-1_AbCdEf',
+      clientId: '1example23456789',
+      username: 'alice',
+      authFlow: 'USER_PASSWORD_AUTH',
+      token: 'id',
+      refreshMargin: 300,
+    });
+  });
+
+  it.each([
+    ['[profiles.dev\n', /config\.toml is not valid TOML/],
+    ['nonsense = 1\n', /config\.toml: unknown top-level key "nonsense"/],
+    [
+      good.replace('client_id = "1example23456789"\n', ''),
+      /config\.toml: profile "dev": missing key "client_id"/,
+    ],
+    [good.replace('ap-northeast-1_AbCdEf', 'local_AbCdEf'), /profile "dev": missing key "region"/],
+    [`${good}token = "refresh"\n`, /profile "dev": key "token" must be "id" or "access"/],
+    [`${good}endpoint = "ftp://x"\n`, /profile "dev": key "endpoint" .* is not an http\(s\) URL/],
+    [`${good}refresh_margin = -5\n`, /profile "dev": key "refresh_margin"/],
+    [`${good}pasword_command = "x"\n`, /profile "dev": unknown key "pasword_command"/],
+    [`${good}auth_flow = "CUSTOM_AUTH"\n`, /profile "dev": key "auth_flow" = "CUSTOM_AUTH" is not supported/],
+  ])('names the file, profile and key: %#', (text, pattern) => {
+    let message = '';
+    try {
+      const config = parseConfig(text, file);
+      message = [...config.broken.values()].map((e) => e.message).join('\n');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(pattern);
+  });
+
+  it('a broken profile does not take the others down', () => {
+    const config = parseConfig(`${good}\n[profiles.bad]\nusername = "x"\n`, file);
+    expect([...config.profiles.keys()]).toEqual(['dev']);
+    expect(config.broken.get('bad')?.message).toMatch(/profile "bad": missing key "user_pool_id"/);
+  });
+
+  it('version.ts matches package.json', () => {
+    expect(version).toBe(
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+    );
+  });
+});
