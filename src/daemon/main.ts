@@ -24,7 +24,7 @@ function quietSdkWarnings(): void {
       text.includes('NodeVersionSupportWarning') ||
       JSON.stringify(rest).includes('NodeVersionSupportWarning')
     ) {
-      log.debug(`suppressed: ${text.split('\n')[0]}`);
+      log.debug('the AWS SDK warned that it will soon require a newer Node.js');
       return;
     }
     emit(warning, ...rest);

@@ -1,0 +1,166 @@
+/**
+ * The daemon's life and the network's absence: unreachable Cognito, one refresh for many callers, the
+ * foreground daemon and `stop`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TokenStore } from '../src/daemon/token-store.js';
+import { Emulator } from '../src/emulator/harness.js';
+import { ExitStatus } from '../src/shared/errors.js';
+import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
+import { CountingProxy } from './support/counting-proxy.js';
+
+const PW = 'Lifecycle-Pa55!';
+let emu: Emulator;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  emu = await Emulator.start();
+});
+afterAll(async () => {
+  await emu?.stop({ removeDir: true });
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function newEnv(): CogEnv {
+  const env = CogEnv.create();
+  cleanups.push(() => env.cleanup());
+  return env;
+}
+
+function claims(token: string): { exp: number; iat: number } {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+}
+
+function storedRefreshToken(env: CogEnv): string | undefined {
+  const store = TokenStore.open(env.databaseFile, env.keyFile);
+  try {
+    return store.load('dev')?.tokens?.refreshToken;
+  } finally {
+    store.close();
+  }
+}
+
+describe('without Cognito', () => {
+  it('no valid token and Cognito down: exit 5 fast; the refresh token survives and works once Cognito is back', async () => {
+    const pool = await emu.createPool({ accessTokenSeconds: 20, idTokenSeconds: 20 });
+    await emu.createUser(pool, 'alice', PW);
+    const env = newEnv();
+    env.writeConfig(
+      CogEnv.profile('dev', emu, pool, 'alice', {
+        password_command: env.countingCommand('pw', '$COG_TEST_PW'),
+      }),
+    );
+    const first = (await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).stdout.trim();
+    const refreshToken = storedRefreshToken(env);
+    expect(refreshToken).toBeTruthy();
+    await emu.stop();
+    try {
+      await waitUntil('the token to expire', () => Date.now() / 1000 > claims(first).exp + 1, 40_000);
+      const r = await env.run(['get', 'dev', '--no-input']);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(ExitStatus.unreachable);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        /profile dev: cannot reach Cognito at http:\/\/127\.0\.0\.1:\d+ .*no cached token is valid/,
+      );
+      expect(storedRefreshToken(env)).toBe(refreshToken);
+    } finally {
+      await emu.restart();
+    }
+    const again = await env.run(['get', 'dev', '--no-input']);
+    expect(again.code).toBe(0);
+    expect(claims(again.stdout.trim()).exp).toBeGreaterThan(Date.now() / 1000);
+    expect(env.runs('pw')).toBe(1);
+  });
+});
+
+describe('shared work', () => {
+  it('20 concurrent gets on expired tokens: exactly one refresh reaches Cognito', async () => {
+    const pool = await emu.createPool({ accessTokenSeconds: 20, idTokenSeconds: 20 });
+    await emu.createUser(pool, 'alice', PW);
+    const proxy = await CountingProxy.start(() => emu.endpoint);
+    cleanups.push(() => proxy.stop());
+    const env = newEnv();
+    env.writeConfig(
+      CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }).replace(
+        emu.endpoint,
+        proxy.endpoint,
+      ),
+    );
+    const first = (await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).stdout.trim();
+    expect(proxy.count('InitiateAuth')).toBe(1);
+    // No daemon while the tokens expire, so no scheduled refresh runs early.
+    await env.killDaemon('SIGKILL');
+    await waitUntil('the token to expire', () => Date.now() / 1000 > claims(first).exp + 1, 40_000);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => env.run(['get', 'dev', '--no-input'])),
+    );
+    const tokens = new Set(results.map((r) => r.stdout.trim()));
+    expect(results.map((r) => r.code)).toEqual(Array(20).fill(0));
+    expect(tokens.size).toBe(1);
+    expect([...tokens][0]).not.toBe(first);
+    // One InitiateAuth for the sign-in, one REFRESH_TOKEN_AUTH for all 20.
+    expect(proxy.count('InitiateAuth')).toBe(2);
+  });
+});
+
+describe('daemon lifecycle', () => {
+  it('cog-token daemon serves in the foreground; stop ends it and removes its socket and lock', async () => {
+    const pool = await emu.createPool();
+    await emu.createUser(pool, 'alice', PW);
+    const env = newEnv();
+    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    const notRunning = await env.run(['status']);
+    expect(notRunning.stdout).toMatch(/daemon: not running/);
+    expect(notRunning.code).toBe(0);
+
+    let stderr = '';
+    const daemon = spawn(process.execPath, [cli, 'daemon'], {
+      env: env.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    daemon.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
+    await waitUntil('the daemon to listen', () => existsSync(env.socketFile));
+    expect((await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).code).toBe(0);
+    const status = JSON.parse((await env.run(['status', '--json'])).stdout);
+    expect(status).toMatchObject({
+      pid: daemon.pid,
+      version: expect.any(String),
+      uptimeSeconds: expect.any(Number),
+    });
+
+    const stop = await env.run(['stop']);
+    expect(stop.code).toBe(0);
+    expect(stop.stderr).toMatch(new RegExp(`daemon ${daemon.pid} stopped`));
+    expect(await exited).toBe(0);
+    expect(pidAlive(daemon.pid as number)).toBe(false);
+    expect(existsSync(env.socketFile)).toBe(false);
+    expect(existsSync(env.lockFile)).toBe(false);
+    expect(stderr).toMatch(/listening on/);
+    expect(stderr).not.toMatch(/\(node:\d+\) Warning/);
+    expect(stderr).not.toMatch(/eyJ/);
+  });
+
+  it('a second daemon started by hand sees the first and leaves', async () => {
+    const env = newEnv();
+    env.writeConfig('');
+    const first = spawn(process.execPath, [cli, 'daemon'], { env: env.env, stdio: 'ignore' });
+    cleanups.push(async () => {
+      first.kill();
+    });
+    await waitUntil('the daemon to listen', () => existsSync(env.socketFile));
+    const second = await new Promise<number | null>((resolve) => {
+      spawn(process.execPath, [cli, 'daemon'], { env: env.env, stdio: 'ignore' }).on('exit', resolve);
+    });
+    expect(second).toBe(0);
+    expect(pidAlive(first.pid as number)).toBe(true);
+    expect(JSON.parse((await env.run(['status', '--json'])).stdout).pid).toBe(first.pid);
+  });
+});
