@@ -20,9 +20,11 @@ describe('config', () => {
       userPoolId: 'ap-northeast-1_AbCdEf',
       clientId: '1example23456789',
       username: 'alice',
-      authFlow: 'USER_PASSWORD_AUTH',
+      authFlow: 'USER_SRP_AUTH',
       token: 'id',
       refreshMargin: 300,
+      rememberDevice: true,
+      hosts: [],
     });
   });
 
@@ -39,6 +41,10 @@ describe('config', () => {
     [`${good}refresh_margin = -5\n`, /profile "dev": key "refresh_margin"/],
     [`${good}pasword_command = "x"\n`, /profile "dev": unknown key "pasword_command"/],
     [`${good}auth_flow = "CUSTOM_AUTH"\n`, /profile "dev": key "auth_flow" = "CUSTOM_AUTH" is not supported/],
+    [`${good}client_secret = "s"\nclient_secret_command = "c"\n`, /profile "dev": keys "client_secret" and/],
+    [`${good}mfa_preference = "SMS"\n`, /profile "dev": key "mfa_preference" must be one of/],
+    [`${good}remember_device = "no"\n`, /profile "dev": key "remember_device" must be true or false/],
+    [`${good}hosts = "api.example.com"\n`, /profile "dev": key "hosts" must be a list/],
   ])('names the file, profile and key: %#', (text, pattern) => {
     let message = '';
     try {

@@ -117,7 +117,7 @@ export class Connection implements Asker {
     this.pendingAsks.clear();
   }
 
-  ask(spec: QuestionSpec & { profile: string; command?: string }): Promise<AskOutcome> {
+  ask(spec: QuestionSpec & { profile: string; command?: string; pinentry?: string }): Promise<AskOutcome> {
     if (this.closed) return Promise.resolve({ gone: true });
     const id = this.nextAskId++;
     return new Promise((resolve) => {
@@ -132,6 +132,7 @@ export class Connection implements Asker {
         ...(spec.challenge ? { challenge: spec.challenge } : {}),
         ...(spec.command ? { command: spec.command } : {}),
         ...(spec.retryReason ? { retryReason: spec.retryReason } : {}),
+        ...(spec.pinentry ? { pinentry: spec.pinentry } : {}),
       });
     });
   }

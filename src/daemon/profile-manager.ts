@@ -21,7 +21,7 @@ export type AskOutcome =
 export interface Asker {
   readonly abilities: Abilities;
   readonly closed: boolean;
-  ask(spec: QuestionSpec & { profile: string; command?: string }): Promise<AskOutcome>;
+  ask(spec: QuestionSpec & { profile: string; command?: string; pinentry?: string }): Promise<AskOutcome>;
 }
 
 export interface GetResult {
@@ -95,6 +95,7 @@ export class ProfileManager {
 
   private profile(name: string): { p: ProfileConfig; warnings: string[] } {
     const { config, warning } = this.config.current();
+    const warnings = [...config.warnings, ...(warning ? [warning] : [])];
     const p = config.profiles.get(name);
     const broken = config.broken.get(name);
     if (broken) throw broken;
@@ -104,7 +105,7 @@ export class ProfileManager {
         `profile ${name} is not in ${config.file}: add a [profiles.${name}] table (see the README)`,
       );
     }
-    return { p, warnings: warning ? [warning] : [] };
+    return { p, warnings };
   }
 
   private runtime(p: ProfileConfig): ProfileRuntime {
@@ -237,7 +238,11 @@ export class ProfileManager {
     for (;;) {
       const asker = flight.askers.find(
         (a) =>
-          !tried.has(a) && !a.closed && (a.abilities.tty || (a.abilities.commands && command !== undefined)),
+          !tried.has(a) &&
+          !a.closed &&
+          (a.abilities.tty ||
+            a.abilities.pinentry === true ||
+            (a.abilities.commands && command !== undefined)),
       );
       if (!asker) {
         const what = spec.question === 'password' ? 'password' : 'MFA code';
@@ -248,10 +253,12 @@ export class ProfileManager {
         );
       }
       tried.add(asker);
+      const pinentry = p.pinentryProgram ?? this.config.current().config.pinentryProgram;
       const outcome = await asker.ask({
         ...spec,
         profile: p.name,
         ...(command !== undefined && asker.abilities.commands ? { command } : {}),
+        ...(pinentry ? { pinentry } : {}),
       });
       if ('value' in outcome) return outcome.value;
       if ('gone' in outcome) continue;

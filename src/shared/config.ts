@@ -1,13 +1,15 @@
 /**
  * config.toml: parsing and validation. Every error names the file, the profile and the key.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { ConfigError } from './errors.js';
 import { isProfileName, type TokenKind } from './protocol.js';
 
-export type AuthFlow = 'USER_PASSWORD_AUTH';
-export const authFlows: readonly AuthFlow[] = ['USER_PASSWORD_AUTH'];
+export type AuthFlow = 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH';
+export const authFlows: readonly AuthFlow[] = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'];
+export type MfaType = 'SMS_MFA' | 'SOFTWARE_TOKEN_MFA' | 'EMAIL_OTP';
+export const mfaTypes: readonly MfaType[] = ['SMS_MFA', 'SOFTWARE_TOKEN_MFA', 'EMAIL_OTP'];
 
 export interface ProfileConfig {
   name: string;
@@ -22,6 +24,20 @@ export interface ProfileConfig {
   mfaCommand?: string;
   /** Seconds before expiry at which the daemon refreshes (capped at a quarter of the token's lifetime). */
   refreshMargin: number;
+  /** The app client's secret, typed into the file... */
+  clientSecret?: string;
+  /** ...or printed by this command (run by the daemon, kept in memory only). */
+  clientSecretCommand?: string;
+  /** Which MFA to pick when Cognito offers a choice (SELECT_MFA_TYPE). */
+  mfaPreference?: MfaType;
+  /** Confirm and remember this device when the pool tracks devices (default true). */
+  rememberDevice: boolean;
+  /** Hosts this profile answers for as a git credential helper; `*` wildcards allowed. */
+  hosts: string[];
+  /** Prefix for `--format header` (e.g. "Bearer"); none by default. */
+  headerPrefix?: string;
+  /** Program that asks for secrets when there is no terminal (the Assuan pinentry protocol). */
+  pinentryProgram?: string;
 }
 
 export interface Config {
@@ -29,6 +45,10 @@ export interface Config {
   profiles: ReadonlyMap<string, ProfileConfig>;
   /** Profiles that are present but broken: asking for one gets its error; the others still work. */
   broken: ReadonlyMap<string, ConfigError>;
+  /** Global pinentry program (a profile's own takes precedence). */
+  pinentryProgram?: string;
+  /** Things worth saying that do not stop anything (e.g. a client secret in a file others can read). */
+  warnings: string[];
 }
 
 export const defaultRefreshMargin = 300;
@@ -47,7 +67,15 @@ const profileKeys = new Set([
   'password_command',
   'mfa_command',
   'refresh_margin',
+  'client_secret',
+  'client_secret_command',
+  'mfa_preference',
+  'remember_device',
+  'hosts',
+  'header_prefix',
+  'pinentry_program',
 ]);
+const topLevelKeys = new Set(['profiles', 'pinentry_program']);
 
 /** Reads and validates a config file. A missing file is an empty config, not an error. */
 export function loadConfig(file: string): Config {
@@ -56,10 +84,22 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      return { file, profiles: new Map(), broken: new Map() };
+      return { file, profiles: new Map(), broken: new Map(), warnings: [] };
     throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return parseConfig(text, file);
+  const config = parseConfig(text, file);
+  const withSecret = [...config.profiles.values()]
+    .filter((p) => p.clientSecret !== undefined)
+    .map((p) => p.name);
+  if (withSecret.length > 0) {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      config.warnings.push(
+        `${file} holds a client secret (profile ${withSecret.join(', ')}) and others can read it (mode ${mode.toString(8)}): run chmod 600 ${file}, or use client_secret_command`,
+      );
+    }
+  }
+  return config;
 }
 
 export function parseConfig(text: string, file: string): Config {
@@ -71,12 +111,20 @@ export function parseConfig(text: string, file: string): Config {
     throw new ConfigError(`${file} is not valid TOML: ${first}: fix the file`, { cause: error });
   }
   for (const key of Object.keys(doc)) {
-    if (key !== 'profiles') throw new ConfigError(`${file}: unknown top-level key "${key}": remove it`);
+    if (!topLevelKeys.has(key)) throw new ConfigError(`${file}: unknown top-level key "${key}": remove it`);
   }
   const profiles = new Map<string, ProfileConfig>();
   const broken = new Map<string, ConfigError>();
+  const config: Config = { file, profiles, broken, warnings: [] };
+  const pinentry = doc.pinentry_program;
+  if (pinentry !== undefined) {
+    if (typeof pinentry !== 'string' || pinentry.trim() === '') {
+      throw new ConfigError(`${file}: key "pinentry_program" must be a non-empty string`);
+    }
+    config.pinentryProgram = pinentry.trim();
+  }
   const table = doc.profiles;
-  if (table === undefined) return { file, profiles, broken };
+  if (table === undefined) return config;
   if (!isTable(table)) throw new ConfigError(`${file}: "profiles" must be a table like [profiles.dev]`);
   for (const [name, value] of Object.entries(table)) {
     try {
@@ -86,7 +134,7 @@ export function parseConfig(text: string, file: string): Config {
       broken.set(name, error);
     }
   }
-  return { file, profiles, broken };
+  return config;
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -136,7 +184,7 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
     throw new ConfigError(`${where}: key "client_id" is not an app client ID`);
   }
   const username = str('username', true) as string;
-  const authFlow = str('auth_flow', false) ?? 'USER_PASSWORD_AUTH';
+  const authFlow = str('auth_flow', false) ?? 'USER_SRP_AUTH';
   if (!(authFlows as readonly string[]).includes(authFlow)) {
     throw new ConfigError(
       `${where}: key "auth_flow" = "${authFlow}" is not supported; use one of ${authFlows.join(', ')}`,
@@ -162,6 +210,30 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
   if (margin !== undefined && (typeof margin !== 'number' || !Number.isInteger(margin) || margin < 0)) {
     throw new ConfigError(`${where}: key "refresh_margin" must be a whole number of seconds`);
   }
+  const remember = value.remember_device;
+  if (remember !== undefined && typeof remember !== 'boolean') {
+    throw new ConfigError(`${where}: key "remember_device" must be true or false`);
+  }
+  const hosts = value.hosts;
+  if (
+    hosts !== undefined &&
+    (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || !/^[\w.*:[\]-]+(\/.*)?$/.test(h)))
+  ) {
+    throw new ConfigError(
+      `${where}: key "hosts" must be a list of host names like ["api.example.com", "*.example.com"]`,
+    );
+  }
+  const mfaPreference = str('mfa_preference', false);
+  if (mfaPreference !== undefined && !(mfaTypes as readonly string[]).includes(mfaPreference)) {
+    throw new ConfigError(`${where}: key "mfa_preference" must be one of ${mfaTypes.join(', ')}`);
+  }
+  const clientSecret = value.client_secret === undefined ? undefined : str('client_secret', true);
+  const clientSecretCommand = str('client_secret_command', false);
+  if (clientSecret !== undefined && clientSecretCommand !== undefined) {
+    throw new ConfigError(
+      `${where}: keys "client_secret" and "client_secret_command" exclude each other: keep one`,
+    );
+  }
   const profile: ProfileConfig = {
     name,
     region,
@@ -171,7 +243,16 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
     authFlow: authFlow as AuthFlow,
     token,
     refreshMargin: (margin as number | undefined) ?? defaultRefreshMargin,
+    rememberDevice: remember !== false,
+    hosts: ((hosts as string[] | undefined) ?? []).map((h) => h.toLowerCase()),
   };
+  if (clientSecret !== undefined) profile.clientSecret = clientSecret;
+  if (clientSecretCommand !== undefined) profile.clientSecretCommand = clientSecretCommand;
+  if (mfaPreference !== undefined) profile.mfaPreference = mfaPreference as MfaType;
+  const headerPrefix = str('header_prefix', false);
+  if (headerPrefix !== undefined) profile.headerPrefix = headerPrefix;
+  const pinentryProgram = str('pinentry_program', false);
+  if (pinentryProgram !== undefined) profile.pinentryProgram = pinentryProgram;
   if (endpoint !== undefined) profile.endpoint = endpoint;
   const passwordCommand = str('password_command', false);
   if (passwordCommand !== undefined) profile.passwordCommand = passwordCommand;

@@ -17,6 +17,8 @@ export interface Abilities {
   tty: boolean;
   /** The client may run password_command / mfa_command. False with --no-input. */
   commands: boolean;
+  /** The client can ask a person through a pinentry program (no terminal needed). */
+  pinentry?: boolean;
 }
 
 export type Request =
@@ -54,6 +56,8 @@ export interface Ask {
   command?: string;
   /** Set when this is a second or third try after a wrong answer. */
   retryReason?: string;
+  /** The pinentry program configured for the profile (or globally), if any. */
+  pinentry?: string;
 }
 
 export type Answer =
@@ -218,7 +222,11 @@ export function parseRequest(value: unknown): Request | string {
         ...(token === undefined ? {} : { token }),
         ...(minValid === undefined ? {} : { minValid }),
         forceSignIn: value.forceSignIn === true,
-        abilities: { tty: abilities.tty, commands: abilities.commands },
+        abilities: {
+          tty: abilities.tty,
+          commands: abilities.commands,
+          pinentry: abilities.pinentry === true,
+        },
       };
     }
     default:
