@@ -78,6 +78,15 @@ export async function runDaemon(): Promise<number> {
             ...(r.warnings.length ? { warnings: r.warnings } : {}),
           };
         }
+        case 'invalidate': {
+          const r = manager.invalidate(request.profile);
+          return {
+            v: protocolVersion,
+            type: 'result',
+            op: 'invalidate',
+            ...(r.warnings.length ? { warnings: r.warnings } : {}),
+          };
+        }
         case 'status': {
           const s = manager.status();
           return {

@@ -393,6 +393,18 @@ export class ProfileManager {
     });
   }
 
+  /** The id/access tokens were rejected by a server: expire them here so the next get refreshes. */
+  invalidate(name: string): { warnings: string[] } {
+    const { p, warnings } = this.profile(name);
+    const rt = this.runtime(p);
+    if (rt.tokens) {
+      rt.tokens = { ...rt.tokens, idExpiresAt: 0, accessExpiresAt: 0 };
+      this.store.save(p.name, profileIdentity(p), rt.tokens);
+      log.info(`profile ${name}: cached tokens invalidated`);
+    }
+    return { warnings };
+  }
+
   async logout(name: string): Promise<{ revoked: boolean; warnings: string[] }> {
     const { p, warnings } = this.profile(name);
     const rt = this.runtime(p);

@@ -33,12 +33,14 @@ export type Request =
       abilities: Abilities;
     }
   | { v: number; op: 'logout'; profile: string }
+  /** Forget the cached id and access tokens (they were rejected): the next get refreshes. */
+  | { v: number; op: 'invalidate'; profile: string }
   | { v: number; op: 'status' }
   | { v: number; op: 'stop' }
   | { v: number; op: 'ping' };
 
 export type Op = Request['op'];
-export const ops: readonly Op[] = ['get', 'logout', 'status', 'stop', 'ping'];
+export const ops: readonly Op[] = ['get', 'logout', 'invalidate', 'status', 'stop', 'ping'];
 
 export type Question = 'password' | 'mfa';
 
@@ -105,6 +107,7 @@ export type Result =
       warnings?: string[];
     }
   | { v: number; type: 'result'; op: 'logout'; revoked: boolean; warnings?: string[] }
+  | { v: number; type: 'result'; op: 'invalidate'; warnings?: string[] }
   | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
   | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string };
 
@@ -193,6 +196,7 @@ export function parseRequest(value: unknown): Request | string {
     case 'ping':
       return { v: protocolVersion, op };
     case 'logout':
+    case 'invalidate':
       if (!isProfileName(value.profile)) return 'profile must be a profile name';
       return { v: protocolVersion, op, profile: value.profile };
     case 'get': {
