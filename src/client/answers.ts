@@ -56,6 +56,40 @@ function runCommand(
   });
 }
 
+/** Asks one question on the terminal, in the form its kind needs. */
+async function askOnTerminal(terminal: Terminal, ask: Ask): Promise<string> {
+  if (ask.display) terminal.say(ask.display);
+  if (ask.retryReason) terminal.say(ask.retryReason);
+  switch (ask.question) {
+    case 'password':
+      return terminal.ask(ask.prompt, { secret: true });
+    case 'new-password':
+      for (let attempt = 1; ; attempt++) {
+        const first = await terminal.ask(ask.prompt, { secret: true });
+        const second = await terminal.ask('Repeat the new password: ', { secret: true });
+        if (first === second && first !== '') return first;
+        if (attempt >= 3) throw new PromptCancelled('the passwords did not match');
+        terminal.say(first === '' ? 'The password may not be empty.' : 'The passwords did not match; again.');
+      }
+    case 'select': {
+      const choices = ask.choices ?? [];
+      terminal.say(ask.prompt);
+      choices.forEach((c, i) => {
+        terminal.say(`  ${i + 1}) ${c}`);
+      });
+      for (;;) {
+        const reply = (await terminal.ask(`Choose 1-${choices.length}: `)).trim();
+        const picked =
+          choices[Number(reply) - 1] ?? choices.find((c) => c.toLowerCase() === reply.toLowerCase());
+        if (picked) return picked;
+        terminal.say(`Type a number from 1 to ${choices.length}.`);
+      }
+    }
+    default:
+      return terminal.ask(ask.prompt);
+  }
+}
+
 export class Answerer {
   readonly abilities: Abilities;
   private terminal: Terminal | null | undefined;
@@ -78,9 +112,7 @@ export class Answerer {
       this.terminal ??= openTerminal();
       if (this.terminal) {
         try {
-          if (ask.retryReason) this.terminal.say(ask.retryReason);
-          const value = await this.terminal.ask(ask.prompt, { secret: ask.question === 'password' });
-          return { ...base, value };
+          return { ...base, value: await askOnTerminal(this.terminal, ask) };
         } catch (error) {
           if (error instanceof PromptCancelled)
             return { ...base, error: 'cancelled', message: 'cancelled at the prompt' };

@@ -12,6 +12,16 @@ export interface AuthResult {
   idToken: string;
   accessToken: string;
   refreshToken?: string;
+  /** A sign-in without a known device got one: confirm it to remember it. */
+  newDevice?: { deviceKey: string; deviceGroupKey: string };
+}
+
+export interface DeviceInfo {
+  deviceKey: string;
+  name?: string;
+  remembered?: string;
+  lastAuthenticated?: number;
+  created?: number;
 }
 
 export type AuthStep =
@@ -48,8 +58,53 @@ export interface CognitoGateway {
     session: string | undefined,
     responses: Record<string, string>,
   ): Promise<AuthStep>;
-  refresh(p: ProfileConfig, refreshToken: string): Promise<AuthResult>;
-  revoke(p: ProfileConfig, refreshToken: string): Promise<void>;
+  /** REFRESH_TOKEN_AUTH: `parameters` carries SECRET_HASH and DEVICE_KEY when needed. */
+  refresh(p: ProfileConfig, refreshToken: string, parameters?: Record<string, string>): Promise<AuthResult>;
+  /** GetTokensFromRefreshToken: returns a new refresh token when the client rotates them. */
+  getTokensFromRefreshToken(
+    p: ProfileConfig,
+    refreshToken: string,
+    options: { clientSecret?: string; deviceKey?: string },
+  ): Promise<AuthResult>;
+  revoke(p: ProfileConfig, refreshToken: string, clientSecret?: string): Promise<void>;
+  associateSoftwareToken(
+    p: ProfileConfig,
+    session: string,
+  ): Promise<{ secretCode: string; session?: string }>;
+  verifySoftwareToken(p: ProfileConfig, session: string, code: string): Promise<{ session?: string }>;
+  confirmDevice(
+    p: ProfileConfig,
+    accessToken: string,
+    deviceKey: string,
+    deviceName: string,
+    verifier: { passwordVerifier: string; salt: string },
+  ): Promise<{ userConfirmationNecessary: boolean }>;
+  updateDeviceStatus(
+    p: ProfileConfig,
+    accessToken: string,
+    deviceKey: string,
+    remembered: boolean,
+  ): Promise<void>;
+  listDevices(p: ProfileConfig, accessToken: string): Promise<DeviceInfo[]>;
+  forgetDevice(p: ProfileConfig, accessToken: string, deviceKey: string): Promise<void>;
+}
+
+/** The endpoint does not implement the operation (an emulator, a partition without it). */
+export function isUnavailableApi(error: CognitoCallError): boolean {
+  return (
+    ['Unsupported', 'UnknownOperationException', 'UnknownOperation', 'InvalidAction'].includes(
+      error.exception,
+    ) || /unsupported|unknown operation/i.test(error.message)
+  );
+}
+
+/** ResourceNotFoundException "Device does not exist": Cognito forgot our device. */
+export function isUnknownDevice(error: unknown): boolean {
+  return (
+    error instanceof CognitoCallError &&
+    error.exception === 'ResourceNotFoundException' &&
+    /device/i.test(error.message)
+  );
 }
 
 const transientNames = new Set([
@@ -132,7 +187,7 @@ export class SdkCognitoGateway implements CognitoGateway {
           AuthFlow: flow as never,
           AuthParameters: parameters,
         }),
-        { abortSignal: AbortSignal.timeout(requestTimeoutMs + connectTimeoutMs) },
+        { abortSignal: timeout() },
       );
       return toStep(out);
     });
@@ -152,27 +207,180 @@ export class SdkCognitoGateway implements CognitoGateway {
           ...(session ? { Session: session } : {}),
           ChallengeResponses: responses,
         }),
-        { abortSignal: AbortSignal.timeout(requestTimeoutMs + connectTimeoutMs) },
+        { abortSignal: timeout() },
       );
       return toStep(out);
     });
   }
 
-  async refresh(p: ProfileConfig, refreshToken: string): Promise<AuthResult> {
-    const step = await this.initiateAuth(p, 'REFRESH_TOKEN_AUTH', { REFRESH_TOKEN: refreshToken });
+  async refresh(
+    p: ProfileConfig,
+    refreshToken: string,
+    parameters: Record<string, string> = {},
+  ): Promise<AuthResult> {
+    const step = await this.initiateAuth(p, 'REFRESH_TOKEN_AUTH', {
+      ...parameters,
+      REFRESH_TOKEN: refreshToken,
+    });
     if (step.kind !== 'tokens') {
       throw new CognitoCallError(step.name, 'rejected', `refresh answered with challenge ${step.name}`);
     }
     return step.result;
   }
 
-  revoke(p: ProfileConfig, refreshToken: string): Promise<void> {
+  getTokensFromRefreshToken(
+    p: ProfileConfig,
+    refreshToken: string,
+    options: { clientSecret?: string; deviceKey?: string },
+  ): Promise<AuthResult> {
     return this.call(p, async (sdk, client) => {
-      await client.send(new sdk.RevokeTokenCommand({ ClientId: p.clientId, Token: refreshToken }), {
-        abortSignal: AbortSignal.timeout(requestTimeoutMs + connectTimeoutMs),
+      const out = await client.send(
+        new sdk.GetTokensFromRefreshTokenCommand({
+          ClientId: p.clientId,
+          RefreshToken: refreshToken,
+          ...(options.clientSecret ? { ClientSecret: options.clientSecret } : {}),
+          ...(options.deviceKey ? { DeviceKey: options.deviceKey } : {}),
+        }),
+        { abortSignal: timeout() },
+      );
+      const step = toStep(out);
+      if (step.kind !== 'tokens') {
+        throw new CognitoCallError(step.name, 'rejected', `refresh answered with challenge ${step.name}`);
+      }
+      return step.result;
+    });
+  }
+
+  revoke(p: ProfileConfig, refreshToken: string, clientSecret?: string): Promise<void> {
+    return this.call(p, async (sdk, client) => {
+      await client.send(
+        new sdk.RevokeTokenCommand({
+          ClientId: p.clientId,
+          Token: refreshToken,
+          ...(clientSecret ? { ClientSecret: clientSecret } : {}),
+        }),
+        { abortSignal: timeout() },
+      );
+    });
+  }
+
+  associateSoftwareToken(
+    p: ProfileConfig,
+    session: string,
+  ): Promise<{ secretCode: string; session?: string }> {
+    return this.call(p, async (sdk, client) => {
+      const out = await client.send(new sdk.AssociateSoftwareTokenCommand({ Session: session }), {
+        abortSignal: timeout(),
+      });
+      if (!out.SecretCode)
+        throw new CognitoCallError('EmptyResponse', 'transient', 'no SecretCode in the answer');
+      return { secretCode: out.SecretCode, ...(out.Session ? { session: out.Session } : {}) };
+    });
+  }
+
+  verifySoftwareToken(p: ProfileConfig, session: string, code: string): Promise<{ session?: string }> {
+    return this.call(p, async (sdk, client) => {
+      const out = await client.send(
+        new sdk.VerifySoftwareTokenCommand({
+          Session: session,
+          UserCode: code,
+          FriendlyDeviceName: 'cog-token',
+        }),
+        { abortSignal: timeout() },
+      );
+      if (out.Status !== 'SUCCESS') {
+        throw new CognitoCallError(
+          'CodeMismatchException',
+          'rejected',
+          'the authenticator code was not accepted',
+        );
+      }
+      return out.Session ? { session: out.Session } : {};
+    });
+  }
+
+  confirmDevice(
+    p: ProfileConfig,
+    accessToken: string,
+    deviceKey: string,
+    deviceName: string,
+    verifier: { passwordVerifier: string; salt: string },
+  ): Promise<{ userConfirmationNecessary: boolean }> {
+    return this.call(p, async (sdk, client) => {
+      const out = await client.send(
+        new sdk.ConfirmDeviceCommand({
+          AccessToken: accessToken,
+          DeviceKey: deviceKey,
+          DeviceName: deviceName,
+          DeviceSecretVerifierConfig: { PasswordVerifier: verifier.passwordVerifier, Salt: verifier.salt },
+        }),
+        { abortSignal: timeout() },
+      );
+      return { userConfirmationNecessary: out.UserConfirmationNecessary === true };
+    });
+  }
+
+  updateDeviceStatus(
+    p: ProfileConfig,
+    accessToken: string,
+    deviceKey: string,
+    remembered: boolean,
+  ): Promise<void> {
+    return this.call(p, async (sdk, client) => {
+      await client.send(
+        new sdk.UpdateDeviceStatusCommand({
+          AccessToken: accessToken,
+          DeviceKey: deviceKey,
+          DeviceRememberedStatus: remembered ? 'remembered' : 'not_remembered',
+        }),
+        { abortSignal: timeout() },
+      );
+    });
+  }
+
+  listDevices(p: ProfileConfig, accessToken: string): Promise<DeviceInfo[]> {
+    return this.call(p, async (sdk, client) => {
+      const devices: DeviceInfo[] = [];
+      let token: string | undefined;
+      do {
+        const out = await client.send(
+          new sdk.ListDevicesCommand({
+            AccessToken: accessToken,
+            Limit: 60,
+            ...(token ? { PaginationToken: token } : {}),
+          }),
+          { abortSignal: timeout() },
+        );
+        for (const d of out.Devices ?? []) {
+          if (!d.DeviceKey) continue;
+          const attr = (name: string) => d.DeviceAttributes?.find((a) => a.Name === name)?.Value;
+          const info: DeviceInfo = { deviceKey: d.DeviceKey };
+          const name = attr('device_name');
+          if (name) info.name = name;
+          const status = attr('dev:device_remembered_status');
+          if (status) info.remembered = status;
+          if (d.DeviceLastAuthenticatedDate)
+            info.lastAuthenticated = Math.floor(d.DeviceLastAuthenticatedDate.getTime() / 1000);
+          if (d.DeviceCreateDate) info.created = Math.floor(d.DeviceCreateDate.getTime() / 1000);
+          devices.push(info);
+        }
+        token = out.PaginationToken;
+      } while (token);
+      return devices;
+    });
+  }
+
+  forgetDevice(p: ProfileConfig, accessToken: string, deviceKey: string): Promise<void> {
+    return this.call(p, async (sdk, client) => {
+      await client.send(new sdk.ForgetDeviceCommand({ AccessToken: accessToken, DeviceKey: deviceKey }), {
+        abortSignal: timeout(),
       });
     });
   }
+}
+
+function timeout(): AbortSignal {
+  return AbortSignal.timeout(requestTimeoutMs + connectTimeoutMs);
 }
 
 function toStep(out: {
@@ -183,12 +391,16 @@ function toStep(out: {
 }): AuthStep {
   const r = out.AuthenticationResult;
   if (r?.IdToken && r.AccessToken) {
+    const device = r.NewDeviceMetadata;
     return {
       kind: 'tokens',
       result: {
         idToken: r.IdToken,
         accessToken: r.AccessToken,
         ...(r.RefreshToken ? { refreshToken: r.RefreshToken } : {}),
+        ...(device?.DeviceKey && device.DeviceGroupKey
+          ? { newDevice: { deviceKey: device.DeviceKey, deviceGroupKey: device.DeviceGroupKey } }
+          : {}),
       },
     };
   }

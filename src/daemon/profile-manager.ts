@@ -2,15 +2,26 @@
  * The use cases: get, login, logout, status. Keeps each profile's tokens in memory and in the store, makes
  * concurrent callers share one sign-in and one refresh, and refreshes before tokens expire.
  */
+
+import { hostname } from 'node:os';
 import { type ProfileConfig, profileIdentity } from '../shared/config.js';
 import { CogTokenError } from '../shared/errors.js';
 import { decodeClaims } from '../shared/jwt.js';
 import type { Abilities, ProfileState, ProfileStatus, Question, TokenKind } from '../shared/protocol.js';
-import { type AuthResult, CognitoCallError, type CognitoGateway } from './cognito-gateway.js';
+import { deviceVerifier, randomDevicePassword, secretHash } from '../shared/srp.js';
+import {
+  type AuthResult,
+  CognitoCallError,
+  type CognitoGateway,
+  type DeviceInfo,
+  isUnavailableApi,
+  isUnknownDevice,
+} from './cognito-gateway.js';
 import type { ConfigSource } from './config-source.js';
 import { log } from './log.js';
+import { runSecretCommand } from './secret-command.js';
 import { type QuestionSpec, signIn, unreachableError } from './sign-in.js';
-import type { TokenStore, Tokens } from './token-store.js';
+import type { DeviceRecord, RefreshApi, TokenStore, Tokens } from './token-store.js';
 
 export type AskOutcome =
   | { value: string }
@@ -60,6 +71,7 @@ class ProfileRuntime {
   nextRefreshAt?: number;
   failures = 0;
   lastError?: string;
+  refreshApi?: RefreshApi;
   constructor(readonly name: string) {}
 }
 
@@ -121,6 +133,7 @@ export class ProfileManager {
       if (stored && stored.identity === identity) {
         if (stored.tokens) rt.tokens = stored.tokens;
         rt.needsSignIn = stored.needsSignIn;
+        if (stored.refreshApi) rt.refreshApi = stored.refreshApi;
       }
       rt.identity = identity;
     } else if (rt.identity !== identity) {
@@ -208,11 +221,22 @@ export class ProfileManager {
     flight.promise = (async () => {
       try {
         log.info(`profile ${p.name}: signing in`);
-        const result = await signIn(p, this.gateway, {
-          ask: (spec) => this.relay(p, flight, spec),
+        const identity = profileIdentity(p);
+        const clientSecret = await this.clientSecret(p);
+        const device = p.rememberDevice ? this.store.loadDevice(p.name, identity) : undefined;
+        const result = await signIn({
+          p,
+          gateway: this.gateway,
+          questioner: { ask: (spec) => this.relay(p, flight, spec) },
+          ...(clientSecret ? { clientSecret } : {}),
+          ...(device ? { device } : {}),
+          forgetDevice: () => this.store.deleteDevice(p.name),
         });
         const tokens = this.accept(rt, p, result, undefined);
-        log.info(`profile ${p.name}: signed in`);
+        log.info(
+          `profile ${p.name}: signed in${device && !result.newDevice ? ` on remembered device ${device.deviceKey}` : ''}`,
+        );
+        if (result.newDevice) await this.rememberDevice(p, result.accessToken, result.newDevice);
         rt.lastError = undefined;
         return tokens;
       } catch (error) {
@@ -245,11 +269,17 @@ export class ProfileManager {
             (a.abilities.commands && command !== undefined)),
       );
       if (!asker) {
-        const what = spec.question === 'password' ? 'password' : 'MFA code';
-        const how = spec.question === 'password' ? 'password_command' : 'mfa_command';
+        const what: Record<Question, string> = {
+          password: 'the password (or password_command)',
+          mfa: 'the MFA code (or mfa_command)',
+          select: 'which MFA to use (or mfa_preference)',
+          'new-password': 'a new password',
+          attribute: 'a required attribute',
+          'mfa-setup': 'an authenticator app setup',
+        };
         throw new CogTokenError(
           'needs-sign-in',
-          `profile ${p.name}: a sign-in is needed and there is no terminal or ${how} to ask for the ${what}: run: cog-token login ${p.name}`,
+          `profile ${p.name}: a sign-in is needed and there is no terminal to ask for ${what[spec.question]}: run: cog-token login ${p.name}`,
         );
       }
       tried.add(asker);
@@ -286,7 +316,7 @@ export class ProfileManager {
         let delay = backoffStartMs;
         for (let attempt = 1; ; attempt++) {
           try {
-            const result = await this.gateway.refresh(p, refreshToken);
+            const result = await this.refreshCall(rt, p, refreshToken);
             const tokens = this.accept(rt, p, result, refreshToken);
             rt.failures = 0;
             rt.lastError = undefined;
@@ -318,6 +348,133 @@ export class ProfileManager {
       }
     })();
     return rt.refresh;
+  }
+
+  /**
+   * GetTokensFromRefreshToken first (it rotates refresh tokens where the client says so); where the endpoint
+   * lacks it, REFRESH_TOKEN_AUTH. What worked is remembered per profile.
+   */
+  private async refreshCall(rt: ProfileRuntime, p: ProfileConfig, refreshToken: string): Promise<AuthResult> {
+    const clientSecret = await this.clientSecret(p);
+    const device = p.rememberDevice ? this.store.loadDevice(p.name, profileIdentity(p)) : undefined;
+    const remember = (api: RefreshApi) => {
+      if (rt.refreshApi === api) return;
+      rt.refreshApi = api;
+      this.store.setRefreshApi(p.name, api);
+      log.info(`profile ${p.name}: refreshing through ${api}`);
+    };
+    if (rt.refreshApi !== 'REFRESH_TOKEN_AUTH') {
+      try {
+        const result = await this.gateway.getTokensFromRefreshToken(p, refreshToken, {
+          ...(clientSecret ? { clientSecret } : {}),
+          ...(device ? { deviceKey: device.deviceKey } : {}),
+        });
+        remember('GetTokensFromRefreshToken');
+        return result;
+      } catch (error) {
+        if (!(error instanceof CognitoCallError) || !isUnavailableApi(error)) throw error;
+        log.info(`profile ${p.name}: GetTokensFromRefreshToken is not available here (${error.message})`);
+      }
+    }
+    // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
+    const username = rt.tokens?.username ?? p.username;
+    const result = await this.gateway.refresh(p, refreshToken, {
+      ...(clientSecret ? { SECRET_HASH: secretHash(username, p.clientId, clientSecret) } : {}),
+      ...(device ? { DEVICE_KEY: device.deviceKey } : {}),
+    });
+    remember('REFRESH_TOKEN_AUTH');
+    return result;
+  }
+
+  /** client_secret, or client_secret_command's output (run here, kept in memory only). */
+  private readonly secrets = new Map<string, Promise<string>>();
+  private async clientSecret(p: ProfileConfig): Promise<string | undefined> {
+    if (p.clientSecret) return p.clientSecret;
+    const command = p.clientSecretCommand;
+    if (!command) return undefined;
+    const key = `${p.name}\0${command}`;
+    let pending = this.secrets.get(key);
+    if (!pending) {
+      pending = runSecretCommand(command, { COG_TOKEN_PROFILE: p.name }).catch((error: unknown) => {
+        this.secrets.delete(key);
+        throw new CogTokenError(
+          'config',
+          `profile ${p.name}: client_secret_command failed (${(error as Error).message}): fix the command in the profile`,
+        );
+      });
+      this.secrets.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** ConfirmDevice with a fresh device password, so the next sign-ins can skip MFA on this machine. */
+  private async rememberDevice(
+    p: ProfileConfig,
+    accessToken: string,
+    device: { deviceKey: string; deviceGroupKey: string },
+  ): Promise<void> {
+    if (!p.rememberDevice) return;
+    const devicePassword = randomDevicePassword();
+    const verifier = deviceVerifier({ ...device, devicePassword });
+    try {
+      const confirmed = await this.gateway.confirmDevice(
+        p,
+        accessToken,
+        device.deviceKey,
+        `cog-token@${hostname()}`,
+        verifier,
+      );
+      if (confirmed.userConfirmationNecessary) {
+        await this.gateway.updateDeviceStatus(p, accessToken, device.deviceKey, true);
+      }
+      const record: DeviceRecord = { ...device, devicePassword };
+      this.store.saveDevice(p.name, profileIdentity(p), record);
+      log.info(`profile ${p.name}: this machine is remembered as device ${device.deviceKey}`);
+    } catch (error) {
+      log.warn(
+        `profile ${p.name}: could not remember this device (${(error as Error).message}); MFA will be asked again`,
+      );
+    }
+  }
+
+  /** The user's devices at Cognito, marking the one this machine holds. */
+  async devices(
+    name: string,
+    forget?: string,
+  ): Promise<{ devices: (DeviceInfo & { current: boolean })[]; warnings: string[] }> {
+    const { p, warnings } = this.profile(name);
+    const rt = this.runtime(p);
+    const tokens = rt.tokens;
+    if (!tokens || this.remaining(tokens, 'access') <= 0) {
+      throw new CogTokenError(
+        'needs-sign-in',
+        `profile ${name}: no valid access token to ask Cognito with: run cog-token get ${name} first`,
+      );
+    }
+    const local = this.store.loadDevice(p.name, profileIdentity(p));
+    try {
+      if (forget) {
+        await this.gateway.forgetDevice(p, tokens.accessToken, forget);
+        if (local?.deviceKey === forget) this.store.deleteDevice(p.name);
+        log.info(`profile ${name}: device ${forget} forgotten`);
+      }
+      const devices = await this.gateway.listDevices(p, tokens.accessToken);
+      const current = forget === local?.deviceKey ? undefined : local?.deviceKey;
+      return { devices: devices.map((d) => ({ ...d, current: d.deviceKey === current })), warnings };
+    } catch (error) {
+      if (forget && isUnknownDevice(error) && local?.deviceKey === forget) {
+        this.store.deleteDevice(p.name);
+        return {
+          devices: [],
+          warnings: [...warnings, `device ${forget} was already unknown to Cognito; forgotten here`],
+        };
+      }
+      if (error instanceof CognitoCallError && error.kind === 'transient') throw unreachableError(p, error);
+      if (error instanceof CognitoCallError) {
+        throw new CogTokenError('auth-rejected', `profile ${name}: Cognito refused (${error.message})`);
+      }
+      throw error;
+    }
   }
 
   /** Stores new tokens (one transaction) before anyone sees them, then schedules the next refresh. */
@@ -416,7 +573,8 @@ export class ProfileManager {
     this.store.delete(name);
     if (!refreshToken) return { revoked: false, warnings };
     try {
-      await this.gateway.revoke(p, refreshToken);
+      const clientSecret = await this.clientSecret(p);
+      await this.gateway.revoke(p, refreshToken, clientSecret);
       log.info(`profile ${name}: signed out; refresh token revoked`);
       return { revoked: true, warnings };
     } catch (error) {
@@ -484,6 +642,9 @@ export class ProfileManager {
   }
 }
 
+/** Only the password and one-time codes can come from a command; the other questions need a person. */
 function commandFor(p: ProfileConfig, question: Question): string | undefined {
-  return question === 'password' ? p.passwordCommand : p.mfaCommand;
+  if (question === 'password') return p.passwordCommand;
+  if (question === 'mfa') return p.mfaCommand;
+  return undefined;
 }

@@ -21,11 +21,22 @@ export interface Tokens {
   username?: string;
 }
 
+export type RefreshApi = 'GetTokensFromRefreshToken' | 'REFRESH_TOKEN_AUTH';
+
 export interface StoredProfile {
   /** What the tokens belong to (config.ts profileIdentity); stale when the profile was re-pointed. */
   identity: string;
   tokens?: Tokens;
   needsSignIn: boolean;
+  /** Which refresh call worked last for this profile. */
+  refreshApi?: RefreshApi;
+}
+
+/** A device Cognito remembers for this user: its password is the secret that proves it. */
+export interface DeviceRecord {
+  deviceKey: string;
+  deviceGroupKey: string;
+  devicePassword: string;
 }
 
 /** Each entry moves the schema from version i to i + 1. Never edit a released entry: add one. */
@@ -43,6 +54,15 @@ const migrations: readonly string[] = [
      needs_sign_in INTEGER NOT NULL DEFAULT 0,
      updated_at INTEGER NOT NULL
    ) STRICT`,
+  `CREATE TABLE devices (
+     profile TEXT PRIMARY KEY,
+     identity TEXT NOT NULL,
+     device_key TEXT NOT NULL,
+     device_group_key TEXT NOT NULL,
+     device_password BLOB NOT NULL,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   ALTER TABLE profiles ADD COLUMN refresh_api TEXT`,
 ];
 export const schemaVersion = migrations.length;
 
@@ -57,6 +77,7 @@ interface Row {
   access_expires_at: number | null;
   issued_at: number | null;
   needs_sign_in: number;
+  refresh_api: string | null;
 }
 
 export class TokenStore {
@@ -86,6 +107,9 @@ export class TokenStore {
     const row = this.db.prepare('SELECT * FROM profiles WHERE name = ?').get(name) as Row | undefined;
     if (!row) return undefined;
     const stored: StoredProfile = { identity: row.identity, needsSignIn: row.needs_sign_in !== 0 };
+    if (row.refresh_api === 'GetTokensFromRefreshToken' || row.refresh_api === 'REFRESH_TOKEN_AUTH') {
+      stored.refreshApi = row.refresh_api;
+    }
     if (row.id_token && row.access_token) {
       try {
         const tokens: Tokens = {
@@ -143,8 +167,55 @@ export class TokenStore {
       .run(Date.now(), name);
   }
 
+  setRefreshApi(name: string, api: RefreshApi): void {
+    this.db.prepare('UPDATE profiles SET refresh_api = ? WHERE name = ?').run(api, name);
+  }
+
   delete(name: string): void {
     this.db.prepare('DELETE FROM profiles WHERE name = ?').run(name);
+  }
+
+  /** The remembered device of a profile, if it still belongs to the same pool, client and user. */
+  loadDevice(name: string, identity: string): DeviceRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM devices WHERE profile = ?').get(name) as
+      | { identity: string; device_key: string; device_group_key: string; device_password: Buffer }
+      | undefined;
+    if (!row || row.identity !== identity) return undefined;
+    try {
+      return {
+        deviceKey: row.device_key,
+        deviceGroupKey: row.device_group_key,
+        devicePassword: unseal(this.key, name, 'device_password', row.device_password),
+      };
+    } catch (error) {
+      throw new UnsafeStateError(
+        `the remembered device of profile ${name} does not open with the key file (${(error as Error).message}): run cog-token devices ${name} --forget-local`,
+        { cause: error },
+      );
+    }
+  }
+
+  saveDevice(name: string, identity: string, device: DeviceRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO devices (profile, identity, device_key, device_group_key, device_password, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(profile) DO UPDATE SET identity = excluded.identity, device_key = excluded.device_key,
+           device_group_key = excluded.device_group_key, device_password = excluded.device_password,
+           created_at = excluded.created_at`,
+      )
+      .run(
+        name,
+        identity,
+        device.deviceKey,
+        device.deviceGroupKey,
+        seal(this.key, name, 'device_password', device.devicePassword),
+        Date.now(),
+      );
+  }
+
+  deleteDevice(name: string): void {
+    this.db.prepare('DELETE FROM devices WHERE profile = ?').run(name);
   }
 
   names(): string[] {

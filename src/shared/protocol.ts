@@ -42,7 +42,12 @@ export type Request =
 export type Op = Request['op'];
 export const ops: readonly Op[] = ['get', 'logout', 'invalidate', 'status', 'stop', 'ping'];
 
-export type Question = 'password' | 'mfa';
+/**
+ * password: the user's password (password_command can answer); mfa: a one-time code (mfa_command can
+ * answer); the others need a person: select (one of `choices`), new-password (asked twice by the client),
+ * attribute (a required user attribute), mfa-setup (a first authenticator code, after showing `display`).
+ */
+export type Question = 'password' | 'mfa' | 'select' | 'new-password' | 'attribute' | 'mfa-setup';
 
 export interface Ask {
   v: number;
@@ -60,6 +65,10 @@ export interface Ask {
   retryReason?: string;
   /** The pinentry program configured for the profile (or globally), if any. */
   pinentry?: string;
+  /** For `select`: the values to choose from (the answer is one of them). */
+  choices?: string[];
+  /** Text to show before asking (e.g. an otpauth:// URI and its QR code), terminal only. */
+  display?: string;
 }
 
 export type Answer =
