@@ -78,6 +78,16 @@ export async function runDaemon(): Promise<number> {
             ...(r.warnings.length ? { warnings: r.warnings } : {}),
           };
         }
+        case 'devices': {
+          const r = await manager.devices(request.profile, request.forget);
+          return {
+            v: protocolVersion,
+            type: 'result',
+            op: 'devices',
+            devices: r.devices,
+            ...(r.warnings.length ? { warnings: r.warnings } : {}),
+          };
+        }
         case 'invalidate': {
           const r = manager.invalidate(request.profile);
           return {

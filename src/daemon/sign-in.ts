@@ -120,6 +120,8 @@ class Flow {
     try {
       return await this.ctx.gateway.respondToChallenge(this.ctx.p, step.name, session, responses);
     } catch (error) {
+      // Left as it is, so signIn() can forget the device and start over.
+      if (isUnknownDevice(error)) throw error;
       throw signInError(this.ctx.p, error);
     }
   }
@@ -291,6 +293,7 @@ async function answerCode(flow: Flow, step: Challenge, key: string, prompt: stri
         [key]: code,
       });
     } catch (error) {
+      if (isUnknownDevice(error)) throw error;
       if (!(error instanceof CognitoCallError) || error.exception !== 'CodeMismatchException') {
         throw signInError(p, error);
       }

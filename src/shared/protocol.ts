@@ -33,6 +33,8 @@ export type Request =
       abilities: Abilities;
     }
   | { v: number; op: 'logout'; profile: string }
+  /** The user's devices at Cognito; `forget` forgets one (there and here). */
+  | { v: number; op: 'devices'; profile: string; forget?: string }
   /** Forget the cached id and access tokens (they were rejected): the next get refreshes. */
   | { v: number; op: 'invalidate'; profile: string }
   | { v: number; op: 'status' }
@@ -40,7 +42,7 @@ export type Request =
   | { v: number; op: 'ping' };
 
 export type Op = Request['op'];
-export const ops: readonly Op[] = ['get', 'logout', 'invalidate', 'status', 'stop', 'ping'];
+export const ops: readonly Op[] = ['get', 'logout', 'invalidate', 'devices', 'status', 'stop', 'ping'];
 
 /**
  * password: the user's password (password_command can answer); mfa: a one-time code (mfa_command can
@@ -117,8 +119,19 @@ export type Result =
     }
   | { v: number; type: 'result'; op: 'logout'; revoked: boolean; warnings?: string[] }
   | { v: number; type: 'result'; op: 'invalidate'; warnings?: string[] }
+  | { v: number; type: 'result'; op: 'devices'; devices: DeviceEntry[]; warnings?: string[] }
   | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
   | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string };
+
+export interface DeviceEntry {
+  deviceKey: string;
+  name?: string;
+  remembered?: string;
+  lastAuthenticated?: number;
+  created?: number;
+  /** The device this machine signs in as. */
+  current: boolean;
+}
 
 export interface ErrorReply {
   v: number;
@@ -204,6 +217,13 @@ export function parseRequest(value: unknown): Request | string {
     case 'stop':
     case 'ping':
       return { v: protocolVersion, op };
+    case 'devices': {
+      if (!isProfileName(value.profile)) return 'profile must be a profile name';
+      const forget = value.forget;
+      if (forget !== undefined && (typeof forget !== 'string' || !/^[\w-]{1,100}$/.test(forget)))
+        return 'forget must be a device key';
+      return { v: protocolVersion, op, profile: value.profile, ...(forget ? { forget } : {}) };
+    }
     case 'logout':
     case 'invalidate':
       if (!isProfileName(value.profile)) return 'profile must be a profile name';

@@ -86,8 +86,9 @@ export class CogEnv {
     return new CogEnv(root);
   }
 
+  /** 0600, as the README advises (a test that wants a looser mode chmods it). */
   writeConfig(text: string): void {
-    writeFileSync(this.configFile, text);
+    writeFileSync(this.configFile, text, { mode: 0o600 });
   }
 
   /** A [profiles.NAME] table for a pool on the emulator. */
