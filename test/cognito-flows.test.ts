@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CognitoDouble, type DoubleOptions, type DoubleUser } from './double/cognito-double.js';
-import { CogEnv, type RunResult } from './support/cog.js';
+import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
 
 const PW = 'Srp-Passw0rd!';
 const CODE = '135790';
@@ -322,5 +322,50 @@ describe('refresh-token rotation', () => {
     token(await run(['get', 'dev', '--min-valid', '999999', '--no-input']));
     expect(env.runs('pw')).toBe(1);
     expect(double.count('GetTokensFromRefreshToken')).toBeGreaterThan(10);
+  });
+});
+
+describe('throttling', () => {
+  it('TooManyRequestsException and 5xx are retried with backoff, a bounded number of times', async () => {
+    const { double, run } = await world({}, { username: 'alice', password: PW });
+    token(await run(['get', 'dev']));
+    double.fail('GetTokensFromRefreshToken', 'TooManyRequestsException', 1);
+    double.fail('GetTokensFromRefreshToken', '500', 1);
+    token(await run(['get', 'dev', '--min-valid', '999999']));
+    expect(double.count('GetTokensFromRefreshToken')).toBe(3);
+    // A fault that does not pass: three attempts, then the cached (still valid) token with a warning.
+    double.fail('GetTokensFromRefreshToken', '500', 10);
+    const r = await run(['get', 'dev', '--min-valid', '999999']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: profile dev: refresh failed .*handing out the cached token/);
+    expect(double.count('GetTokensFromRefreshToken')).toBe(6);
+  });
+
+  it('LimitExceededException is never retried at once, and says to wait minutes', async () => {
+    const { double, run, env } = await world(
+      { accessTokenSeconds: 4, idTokenSeconds: 4 },
+      { username: 'alice', password: PW },
+    );
+    const first = token(await run(['get', 'dev']));
+    await env.killDaemon('SIGKILL');
+    await waitUntil('the token to expire', () => Date.now() / 1000 > (claims(first).exp as number) + 1);
+    double.fail(
+      'GetTokensFromRefreshToken',
+      'LimitExceededException',
+      5,
+      'Attempt limit exceeded, please try after some time.',
+    );
+    const before = double.count('GetTokensFromRefreshToken');
+    const r = await run(['get', 'dev', '--no-input']);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.unreachable);
+    expect(r.stderr).toMatch(
+      /profile dev: Cognito's attempt limit for this user was reached .*wait several minutes/,
+    );
+    expect(double.count('GetTokensFromRefreshToken') - before).toBe(1);
+    expect(storedRefresh(env)).toBeTruthy();
+    const status = JSON.parse((await run(['status', '--json'])).stdout);
+    const next = status.profiles[0].nextRefreshAt as number;
+    expect(next - Date.now() / 1000).toBeGreaterThan(5 * 60);
   });
 });

@@ -138,6 +138,8 @@ export function classify(error: unknown): CognitoCallError {
 /** Per-request bounds, so that no call can hang a `get`. */
 export const connectTimeoutMs = 3_000;
 export const requestTimeoutMs = 10_000;
+const maxAttempts = 3;
+const retryStartMs = 200;
 
 type Sdk = typeof import('@aws-sdk/client-cognito-identity-provider');
 
@@ -167,15 +169,25 @@ export class SdkCognitoGateway implements CognitoGateway {
     return { sdk, client };
   }
 
+  /**
+   * One operation, retried on transient failures (network, 5xx, TooManyRequests) with jittered backoff, a
+   * bounded number of times; never on throttling (LimitExceededException) or a refusal.
+   */
   private async call<T>(
     p: ProfileConfig,
     run: (sdk: Sdk, client: CognitoIdentityProviderClient) => Promise<T>,
-  ) {
+  ): Promise<T> {
     const { sdk, client } = await this.client(p);
-    try {
-      return await run(sdk, client);
-    } catch (error) {
-      throw classify(error);
+    let delay = retryStartMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(sdk, client);
+      } catch (error) {
+        const e = classify(error);
+        if (e.kind !== 'transient' || attempt >= maxAttempts) throw e;
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+        delay *= 2;
+      }
     }
   }
 

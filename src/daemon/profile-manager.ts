@@ -20,7 +20,7 @@ import {
 import type { ConfigSource } from './config-source.js';
 import { log } from './log.js';
 import { runSecretCommand } from './secret-command.js';
-import { type QuestionSpec, signIn, unreachableError } from './sign-in.js';
+import { type QuestionSpec, signIn, signInError, unreachableError } from './sign-in.js';
 import type { DeviceRecord, RefreshApi, TokenStore, Tokens } from './token-store.js';
 
 export type AskOutcome =
@@ -49,10 +49,8 @@ const systemClock: Clock = { now: () => Date.now() };
 
 /** Default for --min-valid: a token must stay valid this long to be handed out (capped at a quarter of its life). */
 export const defaultMinValidSeconds = 60;
-/** Bounds on retries of a refresh that fails for network reasons. */
-const refreshAttempts = 3;
-const backoffStartMs = 500;
 const scheduleBackoffMaxMs = 5 * 60_000;
+const throttledBackoffMs = 10 * 60_000;
 const maxTimerMs = 2 ** 31 - 1;
 
 interface SignInFlight {
@@ -201,7 +199,7 @@ export class ProfileManager {
             );
             return t;
           } else {
-            throw unreachableError(p, error);
+            throw signInError(p, error);
           }
         }
       }
@@ -306,43 +304,32 @@ export class ProfileManager {
     }
   }
 
-  /** One refresh per profile at a time, retried with backoff on network errors; a refusal needs a sign-in. */
+  /** One refresh per profile at a time (the gateway retries network errors); a refusal needs a sign-in. */
   private refresh(rt: ProfileRuntime, p: ProfileConfig): Promise<Tokens> {
     if (rt.refresh) return rt.refresh;
     const refreshToken = rt.tokens?.refreshToken;
     if (!refreshToken) return Promise.reject(new Error('no refresh token'));
     rt.refresh = (async () => {
       try {
-        let delay = backoffStartMs;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const result = await this.refreshCall(rt, p, refreshToken);
-            const tokens = this.accept(rt, p, result, refreshToken);
-            rt.failures = 0;
-            rt.lastError = undefined;
-            log.info(`profile ${p.name}: refreshed`);
-            return tokens;
-          } catch (error) {
-            const e = error instanceof CognitoCallError ? error : undefined;
-            if (e?.kind === 'transient' && attempt < refreshAttempts) {
-              log.warn(`profile ${p.name}: refresh attempt ${attempt} failed (${e.message}); retrying`);
-              await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
-              delay *= 2;
-              continue;
-            }
-            if (e?.kind === 'rejected') {
-              log.warn(
-                `profile ${p.name}: Cognito refused the refresh token (${e.message}); a sign-in is needed`,
-              );
-              rt.needsSignIn = true;
-              if (rt.tokens) rt.tokens = { ...rt.tokens, refreshToken: undefined };
-              this.store.markNeedsSignIn(p.name);
-              this.cancelTimer(rt);
-            }
-            rt.lastError = (error as Error).message;
-            throw error;
-          }
+        const result = await this.refreshCall(rt, p, refreshToken);
+        const tokens = this.accept(rt, p, result, refreshToken);
+        rt.failures = 0;
+        rt.lastError = undefined;
+        log.info(`profile ${p.name}: refreshed`);
+        return tokens;
+      } catch (error) {
+        const e = error instanceof CognitoCallError ? error : undefined;
+        if (e?.kind === 'rejected') {
+          log.warn(`profile ${p.name}: Cognito refused the refresh token (${e.message}); a sign-in is needed`);
+          rt.needsSignIn = true;
+          if (rt.tokens) rt.tokens = { ...rt.tokens, refreshToken: undefined };
+          this.store.markNeedsSignIn(p.name);
+          this.cancelTimer(rt);
+        } else {
+          log.warn(`profile ${p.name}: refresh failed (${(error as Error).message}); stored tokens kept`);
         }
+        rt.lastError = (error as Error).message;
+        throw error;
       } finally {
         rt.refresh = undefined;
       }
@@ -541,7 +528,11 @@ export class ProfileManager {
     this.refresh(rt, p).catch((error: unknown) => {
       if (error instanceof CognitoCallError && error.kind !== 'rejected') {
         rt.failures++;
-        const wait = Math.min(scheduleBackoffMaxMs, 5_000 * 2 ** Math.min(rt.failures, 10));
+        // LimitExceededException is a per-user quota, not a blip: wait minutes, not seconds.
+        const wait =
+          error.kind === 'throttled'
+            ? throttledBackoffMs
+            : Math.min(scheduleBackoffMaxMs, 5_000 * 2 ** Math.min(rt.failures, 10));
         log.warn(
           `profile ${name}: scheduled refresh failed (${error.message}); next try in ${Math.round(wait / 1000)} s`,
         );
