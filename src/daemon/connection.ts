@@ -117,6 +117,7 @@ export class Connection implements Asker {
     this.pendingAsks.clear();
   }
 
+  /** Relays a question to this client; every field of the spec crosses (see protocol.ts Ask). */
   ask(spec: QuestionSpec & { profile: string; command?: string; pinentry?: string }): Promise<AskOutcome> {
     if (this.closed) return Promise.resolve({ gone: true });
     const id = this.nextAskId++;
@@ -133,6 +134,8 @@ export class Connection implements Asker {
         ...(spec.command ? { command: spec.command } : {}),
         ...(spec.retryReason ? { retryReason: spec.retryReason } : {}),
         ...(spec.pinentry ? { pinentry: spec.pinentry } : {}),
+        ...(spec.choices ? { choices: spec.choices } : {}),
+        ...(spec.display ? { display: spec.display } : {}),
       });
     });
   }
