@@ -89,13 +89,16 @@ export interface CognitoGateway {
   forgetDevice(p: ProfileConfig, accessToken: string, deviceKey: string): Promise<void>;
 }
 
+const unavailableNames = new Set([
+  'Unsupported',
+  'UnknownOperationException',
+  'UnknownOperation',
+  'InvalidAction',
+]);
+
 /** The endpoint does not implement the operation (an emulator, a partition without it). */
 export function isUnavailableApi(error: CognitoCallError): boolean {
-  return (
-    ['Unsupported', 'UnknownOperationException', 'UnknownOperation', 'InvalidAction'].includes(
-      error.exception,
-    ) || /unsupported|unknown operation/i.test(error.message)
-  );
+  return unavailableNames.has(error.exception) || /unsupported|unknown operation/i.test(error.message);
 }
 
 /** ResourceNotFoundException "Device does not exist": Cognito forgot our device. */
@@ -130,6 +133,8 @@ export function classify(error: unknown): CognitoCallError {
   const message = String(e?.message ?? error).split('\n')[0] ?? '';
   let kind: FailureKind;
   if (name === 'LimitExceededException') kind = 'throttled';
+  // An operation the endpoint lacks (an emulator answers it with a 500) will not appear on a retry.
+  else if (unavailableNames.has(name) || /unsupported|unknown operation/i.test(message)) kind = 'rejected';
   else if (transientNames.has(name) || status === undefined || status >= 500) kind = 'transient';
   else kind = 'rejected';
   return new CognitoCallError(name, kind, `${name}: ${message}`, { cause: error });
