@@ -3,8 +3,11 @@
  * The cog-token command line. stdout carries only what was asked for (the token, the status); prompts go to
  * the terminal and messages to stderr as one line naming the profile and the next step.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { loadConfig } from '../shared/config.js';
 import { CogTokenError, ExitStatus, exitStatusFor, oneLine } from '../shared/errors.js';
 import { type Paths, resolvePaths } from '../shared/paths.js';
 import {
@@ -15,9 +18,14 @@ import {
   type TokenKind,
 } from '../shared/protocol.js';
 import { version } from '../shared/version.js';
-import { Answerer } from './answers.js';
+import { asking } from './asking.js';
+import { configureProfile } from './configure.js';
 import { connectIfRunning, connectOrStart, exchange } from './daemon-connection.js';
 import { formatDevices } from './devices-command.js';
+import { runWithEnv } from './exec-command.js';
+import { gitCredential, readCredentialRequest } from './git-credential.js';
+import { type Format, formats, formatToken } from './output-formats.js';
+import { fileStates, installFiles, type Platform, servicePlan, uninstallFiles } from './service-install.js';
 import { formatStatus } from './status-format.js';
 
 function say(line: string): void {
@@ -27,11 +35,15 @@ function say(line: string): void {
 async function request(
   paths: Paths,
   req: Request,
-  options: { start: boolean; noInput?: boolean },
+  options: { start: boolean; noInput?: boolean; terminal?: boolean },
 ): Promise<Result> {
   const socket = options.start ? await connectOrStart(paths) : await connectIfRunning(paths);
   if (!socket) throw new CogTokenError('daemon-unreachable', 'no daemon is running');
-  const answerer = new Answerer({ noInput: options.noInput === true });
+  const answerer = asking({
+    noInput: options.noInput === true,
+    ...(options.terminal === false ? { terminal: false } : {}),
+    ...(req.op === 'get' ? { profile: req.profile } : {}),
+  });
   try {
     const r = await exchange(
       socket,
@@ -59,7 +71,14 @@ function profileArg(value: unknown): string {
 
 async function getToken(
   profile: string,
-  options: { token?: TokenKind; minValid?: number; noInput?: boolean; forceSignIn?: boolean },
+  options: {
+    token?: TokenKind;
+    minValid?: number;
+    noInput?: boolean;
+    forceSignIn?: boolean;
+    /** false: never ask on the terminal (commands and pinentry still may). */
+    terminal?: boolean;
+  },
 ): Promise<Extract<Result, { op: 'get' }>> {
   const paths = resolvePaths();
   const r = await request(
@@ -73,11 +92,44 @@ async function getToken(
       ...(options.forceSignIn ? { forceSignIn: true } : {}),
       abilities: { tty: false, commands: false },
     },
-    { start: true, noInput: options.noInput === true },
+    {
+      start: true,
+      noInput: options.noInput === true,
+      ...(options.terminal === false ? { terminal: false } : {}),
+    },
   );
   if (r.op !== 'get') throw new CogTokenError('internal', 'the daemon answered another question');
   return r;
 }
+
+/** The config as this client sees it (the daemon reads the same file); a missing file is an empty config. */
+function clientConfig() {
+  return loadConfig(resolvePaths().configFile);
+}
+
+/** Profile names for shell completion; nothing when the config cannot be read. */
+function profileNames(): string[] {
+  try {
+    const config = clientConfig();
+    return [...config.profiles.keys(), ...config.broken.keys()];
+  } catch {
+    return [];
+  }
+}
+
+function checkMinValid(minValid: number | undefined): void {
+  if (minValid !== undefined && (!Number.isFinite(minValid) || minValid < 0)) {
+    throw new CogTokenError('usage', '--min-valid takes a number of seconds');
+  }
+}
+
+/** git sets GIT_TERMINAL_PROMPT=0 when nobody may be asked on the terminal. */
+function gitAllowsTerminal(): boolean {
+  const v = (process.env.GIT_TERMINAL_PROMPT ?? '').toLowerCase();
+  return !(v === '0' || v === 'false' || v === 'no' || v === 'off');
+}
+
+const profileCommands = new Set(['get', 'login', 'logout', 'exec', 'configure', 'devices']);
 
 async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitStatus.ok;
@@ -107,19 +159,104 @@ async function main(argv: string[]): Promise<number> {
             default: true,
             describe:
               'ask for a password or code when a sign-in is needed (--no-input: fail at once instead)',
+          })
+          .option('format', {
+            choices: formats,
+            default: 'token' as Format,
+            describe:
+              'token; header ("Authorization: ..." for curl -H @-); json; env (shell exports); kubectl (ExecCredential)',
           }),
       (args) =>
         run(async () => {
-          if (args.minValid !== undefined && (!Number.isFinite(args.minValid) || args.minValid < 0)) {
-            throw new CogTokenError('usage', '--min-valid takes a number of seconds');
-          }
-          const r = await getToken(profileArg(args.profile), {
+          checkMinValid(args.minValid);
+          const profile = profileArg(args.profile);
+          const r = await getToken(profile, {
             ...(args.token ? { token: args.token } : {}),
             ...(args.minValid !== undefined ? { minValid: args.minValid } : {}),
             noInput: args.input === false,
           });
-          process.stdout.write(`${r.token}\n`);
+          // Only the header format needs a setting of the profile (header_prefix).
+          const headerPrefix =
+            args.format === 'header' ? clientConfig().profiles.get(profile)?.headerPrefix : undefined;
+          process.stdout.write(
+            formatToken(args.format, r, { profile, ...(headerPrefix ? { headerPrefix } : {}) }),
+          );
           return ExitStatus.ok;
+        })(),
+    )
+    .command(
+      'exec <profile> [command..]',
+      'run a command with the token in COG_TOKEN (and COG_TOKEN_EXPIRES_AT); its exit status is passed through',
+      (y) =>
+        y
+          .usage('$0 exec <profile> -- <command> [args...]')
+          .positional('profile', { type: 'string', demandOption: true })
+          .positional('command', { type: 'string', array: true, describe: 'the command, after --' })
+          .option('token', {
+            choices: ['id', 'access'] as const,
+            describe: 'which token (default: the profile\'s "token")',
+          })
+          .option('min-valid', { type: 'number', describe: 'seconds the token must stay valid' })
+          .option('input', {
+            type: 'boolean',
+            default: true,
+            describe: 'ask for a password or code when a sign-in is needed (--no-input: fail instead)',
+          }),
+      (args) =>
+        run(async () => {
+          checkMinValid(args.minValid);
+          const profile = profileArg(args.profile);
+          // Everything after the first "--" exactly as given (yargs would turn "007" into 7).
+          const dashes = argv.indexOf('--');
+          const command =
+            dashes === -1
+              ? (args.command ?? []).map(String)
+              : [...(args.command ?? []).map(String), ...argv.slice(dashes + 1)];
+          if (command.length === 0) {
+            throw new CogTokenError(
+              'usage',
+              'name a command to run: cog-token exec <profile> -- <command> [args...]',
+            );
+          }
+          const r = await getToken(profile, {
+            ...(args.token ? { token: args.token } : {}),
+            ...(args.minValid !== undefined ? { minValid: args.minValid } : {}),
+            noInput: args.input === false,
+          });
+          const result = await runWithEnv(command, {
+            COG_TOKEN: r.token,
+            COG_TOKEN_EXPIRES_AT: String(r.expiresAt),
+          });
+          if (result.error) say(result.error);
+          return result.status;
+        })(),
+    )
+    .command(
+      'git-credential <action>',
+      "git credential helper: git config --global credential.helper '!cog-token git-credential'",
+      (y) =>
+        y.positional('action', {
+          type: 'string',
+          demandOption: true,
+          describe:
+            'get (answer for a host a profile claims), store (nothing), erase (drop the cached token)',
+        }),
+      (args) =>
+        run(async () => {
+          const text = await readCredentialRequest(process.stdin);
+          return gitCredential(String(args.action), text, {
+            config: clientConfig,
+            getToken: (profile) => getToken(profile, { terminal: gitAllowsTerminal() }),
+            invalidate: async (profile) => {
+              await request(
+                resolvePaths(),
+                { v: protocolVersion, op: 'invalidate', profile },
+                { start: true },
+              );
+            },
+            write: (out) => process.stdout.write(out),
+            say,
+          });
         })(),
     )
     .command(
@@ -225,6 +362,130 @@ async function main(argv: string[]): Promise<number> {
         })(),
     )
     .command(
+      'service <action>',
+      'run the daemon as a systemd user service (socket-activated) or a launchd agent',
+      (y) =>
+        y
+          .positional('action', {
+            choices: ['install', 'uninstall', 'status'] as const,
+            demandOption: true,
+            describe: 'install: write the unit files and print the command that enables them',
+          })
+          .option('platform', {
+            choices: ['linux', 'darwin'] as const,
+            hidden: true,
+            describe: 'write the files of another platform (for packaging and tests)',
+          }),
+      (args) =>
+        run(async () => {
+          const platform: Platform = args.platform ?? (process.platform === 'darwin' ? 'darwin' : 'linux');
+          if (!args.platform && process.platform !== 'linux' && process.platform !== 'darwin') {
+            throw new CogTokenError('usage', `service: ${process.platform} has neither systemd nor launchd`);
+          }
+          const plan = servicePlan({
+            platform,
+            env: process.env,
+            node: realpathSync(process.execPath),
+            entry: realpathSync(fileURLToPath(import.meta.url)),
+            logFile: resolvePaths().logFile,
+            uid: process.getuid?.() ?? 0,
+          });
+          if (args.action === 'install') {
+            for (const w of plan.warnings) say(`warning: ${w}`);
+            installFiles(plan);
+            for (const f of plan.files) say(`wrote ${f.path}`);
+            process.stdout.write(`${plan.enable}\n`);
+            return ExitStatus.ok;
+          }
+          if (args.action === 'uninstall') {
+            const removed = uninstallFiles(plan, process.env);
+            for (const f of removed) say(`removed ${f}`);
+            if (removed.length === 0) say('the service was not installed');
+            else process.stdout.write(`${plan.disable}\n`);
+            return ExitStatus.ok;
+          }
+          const states = fileStates(plan);
+          for (const f of states) {
+            const what = {
+              absent: 'not installed',
+              current: 'installed',
+              outdated: 'differs from what install writes now: run cog-token service install',
+            }[f.state];
+            process.stdout.write(`${f.path}: ${what}\n`);
+          }
+          const paths = resolvePaths();
+          const socket = await connectIfRunning(paths);
+          if (socket) {
+            socket.destroy();
+            const r = await request(paths, { v: protocolVersion, op: 'ping' }, { start: false });
+            if (r.op === 'ping') process.stdout.write(`daemon: pid ${r.pid}, version ${r.version}\n`);
+          } else {
+            process.stdout.write(`daemon: not running (socket ${paths.socketFile})\n`);
+          }
+          if (states.some((f) => f.state !== 'absent')) {
+            process.stdout.write(
+              platform === 'linux'
+                ? 'systemd: systemctl --user status cog-token.socket cog-token.service\n'
+                : `launchd: launchctl print gui/${process.getuid?.() ?? 0}/io.github.cog-token.daemon\n`,
+            );
+          }
+          return ExitStatus.ok;
+        })(),
+    )
+    .command(
+      'configure <profile>',
+      'write a profile to config.toml (asks for what the flags do not give), keeping the rest of the file',
+      (y) =>
+        y
+          .positional('profile', { type: 'string', demandOption: true })
+          .option('user-pool-id', { type: 'string', describe: 'e.g. eu-west-1_AbCdEf' })
+          .option('region', { type: 'string', describe: "default: the pool ID's prefix" })
+          .option('client-id', { type: 'string', describe: 'the app client ID' })
+          .option('username', { type: 'string' })
+          .option('auth-flow', { choices: ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'] as const })
+          .option('endpoint', { type: 'string', describe: 'a Cognito endpoint URL (VPC, FIPS, emulator)' })
+          .option('token', { choices: ['id', 'access'] as const, describe: 'what get prints by default' })
+          .option('password-command', { type: 'string' })
+          .option('mfa-command', { type: 'string' })
+          .option('host', { type: 'string', array: true, describe: 'a host git may use this profile for' })
+          .option('header-prefix', { type: 'string', describe: 'e.g. Bearer, for get --format header' })
+          .option('input', {
+            type: 'boolean',
+            default: true,
+            describe: 'ask on the terminal for what is missing (--no-input: fail instead)',
+          }),
+      (args) =>
+        run(async () => {
+          const profile = profileArg(args.profile);
+          const file = resolvePaths().configFile;
+          // A flag given twice arrives as a list: the last one counts, as with most tools.
+          const one = (v: unknown): string | undefined =>
+            v === undefined ? undefined : String(Array.isArray(v) ? v[v.length - 1] : v);
+          const given = {
+            userPoolId: one(args.userPoolId),
+            region: one(args.region),
+            clientId: one(args.clientId),
+            username: one(args.username),
+            authFlow: one(args.authFlow),
+            endpoint: one(args.endpoint),
+            token: one(args.token),
+            passwordCommand: one(args.passwordCommand),
+            mfaCommand: one(args.mfaCommand),
+            hosts: args.host?.map(String),
+            headerPrefix: one(args.headerPrefix),
+          };
+          const r = await configureProfile(
+            profile,
+            Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+            { file, input: args.input !== false },
+          );
+          say(
+            `profile ${profile} ${r.created ? 'added to' : 'updated in'} ${r.file} (pool ${r.profile.userPoolId} in ${r.profile.region}, ${r.profile.authFlow}): run: cog-token login ${profile}`,
+          );
+          return ExitStatus.ok;
+        })(),
+    )
+    .command(
       'daemon',
       'run the daemon in the foreground (what a service manager starts)',
       () => {},
@@ -233,6 +494,28 @@ async function main(argv: string[]): Promise<number> {
           const { runDaemon } = await import('../daemon/main.js');
           return runDaemon();
         })(),
+    )
+    .completion(
+      'completion',
+      'print a shell completion script (bash, zsh): source <(cog-token completion)',
+      (
+        _current: string,
+        args: { _: unknown[] },
+        defaultCompletion: (
+          onCompleted?: (err: Error | null, completions: string[] | undefined) => void,
+        ) => void,
+        done: (completions: string[]) => void,
+      ) => {
+        // The word after a command that takes a profile: the profile names in the config.
+        // The shell scripts pass the command line from its first word, the program's name.
+        const words = (args._ as unknown[]).map(String);
+        if (/(^|\/)cog-token$|main\.js$/.test(words[0] ?? '')) words.shift();
+        if (words.length === 2 && profileCommands.has(words[0] as string)) {
+          done(profileNames());
+          return;
+        }
+        defaultCompletion();
+      },
     )
     .fail((message, error) => {
       if (error) throw error;

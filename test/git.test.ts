@@ -1,0 +1,222 @@
+/**
+ * cog-token as a git credential helper, driven by the machine's real git (`git credential fill`, `approve`,
+ * `reject`) against a daemon signed in to the cognito-local emulator: a listed host, a wildcard host, an
+ * unlisted host (git moves on to its next helper), path-scoped hosts with credential.useHttpPath, the
+ * bearer answer of git 2.46+, erase, and a sign-in nobody can answer.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { ExitStatus } from '../src/shared/errors.js';
+import { CogEnv, cli, type RunResult } from './support/cog.js';
+import { runWithInput } from './support/run-with-input.js';
+
+const PW = 'Git-Helper-Pa55!';
+
+let emu: Emulator;
+let pool: Pool;
+const envs: CogEnv[] = [];
+
+beforeAll(async () => {
+  emu = await Emulator.start();
+  pool = await emu.createPool();
+  await emu.createUser(pool, 'alice', PW);
+});
+afterAll(async () => {
+  await emu?.stop({ removeDir: true });
+});
+afterEach(async () => {
+  for (const env of envs.splice(0)) await env.cleanup();
+});
+
+const hosts = ['api.example.com', '*.execute-api.ap-northeast-1.amazonaws.com', 'git.example.com/team-a'];
+
+function newEnv(options: { passwordCommand?: boolean } = {}): CogEnv {
+  const env = CogEnv.create();
+  envs.push(env);
+  const extra: Record<string, string> =
+    options.passwordCommand === false ? {} : { password_command: env.countingCommand('pw', PW) };
+  env.writeConfig(
+    `${CogEnv.profile('dev', emu, pool, 'alice', extra)}hosts = ${JSON.stringify(hosts)}\n\n` +
+      // A second profile that claims other hosts only: it must never answer for dev's.
+      `${CogEnv.profile('other', emu, pool, 'alice', extra)}hosts = ["other.example.com"]\n`,
+  );
+  return env;
+}
+
+const helper = `!'${process.execPath}' '${cli}' git-credential`;
+/** A helper after ours: it answers only when ours printed nothing. */
+const nextHelper = '!f() { echo username=next; echo password=from-the-next-helper; }; f';
+
+function git(env: CogEnv, config: string[], args: string[], input: string): Promise<RunResult> {
+  return runWithInput('git', [...config.flatMap((c) => ['-c', c]), ...args], {
+    env: { ...env.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '' },
+    input,
+    cwd: env.root,
+  });
+}
+
+function fill(env: CogEnv, request: string, extra: string[] = []): Promise<RunResult> {
+  return git(
+    env,
+    [`credential.helper=${helper}`, `credential.helper=${nextHelper}`, ...extra],
+    ['credential', 'fill'],
+    request,
+  );
+}
+
+function fields(stdout: string): Record<string, string> {
+  return Object.fromEntries(
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+function claims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+}
+
+function helperDirect(env: CogEnv, action: string, input: string): Promise<RunResult> {
+  return runWithInput(process.execPath, [cli, 'git-credential', action], { env: env.env, input });
+}
+
+describe('git credential fill through the helper (real git)', () => {
+  it('a listed host gets the username and the id token as password', async () => {
+    const env = newEnv();
+    const r = await fill(env, 'protocol=https\nhost=api.example.com\n\n');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const f = fields(r.stdout);
+    expect(f).toMatchObject({ protocol: 'https', host: 'api.example.com', username: 'alice' });
+    expect(f.password).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(claims(f.password as string)).toMatchObject({ token_use: 'id', aud: pool.clientId });
+    // The token cog-token get prints: one sign-in served both.
+    expect((await env.run(['get', 'dev'])).stdout.trim()).toBe(f.password);
+    expect(env.runs('pw')).toBe(1);
+  });
+
+  it('a wildcard host matches one name component, not two', async () => {
+    const env = newEnv();
+    const one = await fill(env, 'protocol=https\nhost=a1b2c3.execute-api.ap-northeast-1.amazonaws.com\n\n');
+    expect(one.code).toBe(0);
+    expect(fields(one.stdout).password).toMatch(/^eyJ/);
+    const two = await fill(env, 'protocol=https\nhost=x.a1b2c3.execute-api.ap-northeast-1.amazonaws.com\n\n');
+    expect(two.code).toBe(0);
+    expect(fields(two.stdout)).toMatchObject({ username: 'next', password: 'from-the-next-helper' });
+  });
+
+  it('an unlisted host: the helper prints nothing and exits 0, so git asks the next helper', async () => {
+    const env = newEnv();
+    const direct = await helperDirect(env, 'get', 'protocol=https\nhost=unlisted.example.org\n\n');
+    expect(direct).toEqual({ code: 0, stdout: '', stderr: '' });
+    const r = await fill(env, 'protocol=https\nhost=unlisted.example.org\n\n');
+    expect(r.code).toBe(0);
+    expect(fields(r.stdout)).toMatchObject({
+      host: 'unlisted.example.org',
+      password: 'from-the-next-helper',
+    });
+    expect(env.runs('pw')).toBe(0);
+    // With no other helper, git fails by itself (and asks nobody: GIT_TERMINAL_PROMPT=0).
+    const alone = await git(
+      env,
+      [`credential.helper=${helper}`],
+      ['credential', 'fill'],
+      'protocol=https\nhost=unlisted.example.org\n\n',
+    );
+    expect(alone.code).not.toBe(0);
+    expect(alone.stdout).toBe('');
+  });
+
+  it('a path-scoped host answers only with credential.useHttpPath, and says so without it', async () => {
+    const env = newEnv();
+    const request = 'protocol=https\nhost=git.example.com\npath=team-a/repo.git\n\n';
+    const withPath = await fill(env, request, ['credential.useHttpPath=true']);
+    expect(withPath.code).toBe(0);
+    expect(fields(withPath.stdout)).toMatchObject({ username: 'alice', path: 'team-a/repo.git' });
+    expect(fields(withPath.stdout).password).toMatch(/^eyJ/);
+    const otherTeam = await fill(env, 'protocol=https\nhost=git.example.com\npath=team-b/repo.git\n\n', [
+      'credential.useHttpPath=true',
+    ]);
+    expect(fields(otherTeam.stdout).password).toBe('from-the-next-helper');
+    // Without useHttpPath git sends no path: no answer, and a hint on stderr (git shows it).
+    const noPath = await fill(env, request);
+    expect(fields(noPath.stdout).password).toBe('from-the-next-helper');
+    expect(noPath.stderr).toMatch(
+      /cog-token: profile dev claims git\.example\.com\/team-a but git sent no path: run git config --global credential\.useHttpPath true/,
+    );
+  });
+});
+
+describe('the helper protocol itself', () => {
+  it('with capability[]=authtype (git 2.46+) answers exactly with a Bearer credential, ephemeral', async () => {
+    const env = newEnv();
+    const token = (await env.run(['get', 'dev'])).stdout.trim();
+    const r = await helperDirect(
+      env,
+      'get',
+      'capability[]=authtype\nprotocol=https\nhost=api.example.com\n\n',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`capability[]=authtype\nauthtype=Bearer\ncredential=${token}\nephemeral=1\n`);
+  });
+
+  it('without the capability: username, password and password_expiry_utc (the token exp)', async () => {
+    const env = newEnv();
+    const r = await helperDirect(env, 'get', 'protocol=https\nhost=api.example.com\nusername=ci-bot\n\n');
+    expect(r.code).toBe(0);
+    const f = fields(r.stdout);
+    expect(Object.keys(f)).toEqual(['username', 'password', 'password_expiry_utc']);
+    // git's own username is kept; the server looks at the token.
+    expect(f.username).toBe('ci-bot');
+    expect(Number(f.password_expiry_utc)).toBe(claims(f.password as string).exp);
+  });
+
+  it('store does nothing; erase (git credential reject) drops the cached token so the next get refreshes', async () => {
+    const env = newEnv();
+    const first = fields((await fill(env, 'protocol=https\nhost=api.example.com\n\n')).stdout);
+    const credential = `protocol=https\nhost=api.example.com\nusername=alice\npassword=${first.password}\n\n`;
+    const approve = await git(env, [`credential.helper=${helper}`], ['credential', 'approve'], credential);
+    expect(approve).toMatchObject({ code: 0, stdout: '' });
+    expect((await env.run(['get', 'dev'])).stdout.trim()).toBe(first.password);
+
+    const reject = await git(env, [`credential.helper=${helper}`], ['credential', 'reject'], credential);
+    expect(reject).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const after = fields((await fill(env, 'protocol=https\nhost=api.example.com\n\n')).stdout);
+    expect(after.password).toMatch(/^eyJ/);
+    expect(after.password).not.toBe(first.password);
+    // Refreshed, not signed in again.
+    expect(env.runs('pw')).toBe(1);
+    expect(claims(after.password as string)['cognito:username']).toBe('alice');
+  });
+
+  it('erase for an unlisted host does nothing and exits 0', async () => {
+    const env = newEnv();
+    const r = await helperDirect(env, 'erase', 'protocol=https\nhost=unlisted.example.org\npassword=x\n\n');
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('a sign-in nobody can answer: nothing on stdout, one line naming the profile and the command, non-zero', async () => {
+    const env = newEnv({ passwordCommand: false });
+    const r = await helperDirect(env, 'get', 'protocol=https\nhost=api.example.com\n\n');
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.needsSignIn);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/profile dev: .*cog-token login dev/);
+    // git reports it and fails (it has no other helper and may not prompt).
+    const viaGit = await git(
+      env,
+      [`credential.helper=${helper}`],
+      ['credential', 'fill'],
+      'protocol=https\nhost=api.example.com\n\n',
+    );
+    expect(viaGit.code).not.toBe(0);
+    expect(viaGit.stdout).toBe('');
+    expect(viaGit.stderr).toMatch(/cog-token: profile dev: .*cog-token login dev/);
+  });
+});
