@@ -320,7 +320,9 @@ export class ProfileManager {
       } catch (error) {
         const e = error instanceof CognitoCallError ? error : undefined;
         if (e?.kind === 'rejected') {
-          log.warn(`profile ${p.name}: Cognito refused the refresh token (${e.message}); a sign-in is needed`);
+          log.warn(
+            `profile ${p.name}: Cognito refused the refresh token (${e.message}); a sign-in is needed`,
+          );
           rt.needsSignIn = true;
           if (rt.tokens) rt.tokens = { ...rt.tokens, refreshToken: undefined };
           this.store.markNeedsSignIn(p.name);
