@@ -181,7 +181,9 @@ describe('challenges', () => {
     const r = await run(['get', 'dev']);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(ExitStatus.needsSignIn);
-    expect(r.stderr).toMatch(/profile dev: .*no terminal to ask for which MFA to use \(or mfa_preference\)/);
+    expect(r.stderr).toMatch(
+      /profile dev: .*no terminal or pinentry to ask for which MFA to use \(or mfa_preference\)/,
+    );
   });
 
   it.each([

@@ -257,6 +257,7 @@ export class ProfileManager {
   private async relay(p: ProfileConfig, flight: SignInFlight, spec: QuestionSpec): Promise<string> {
     const command = commandFor(p, spec.question);
     const tried = new Set<Asker>();
+    let lastRefusal: string | undefined;
     for (;;) {
       const asker = flight.askers.find(
         (a) =>
@@ -277,7 +278,7 @@ export class ProfileManager {
         };
         throw new CogTokenError(
           'needs-sign-in',
-          `profile ${p.name}: a sign-in is needed and there is no terminal to ask for ${what[spec.question]}: run: cog-token login ${p.name}`,
+          `profile ${p.name}: a sign-in is needed and there is no terminal or pinentry to ask for ${what[spec.question]}${lastRefusal ? ` (${lastRefusal})` : ''}: run: cog-token login ${p.name}`,
         );
       }
       tried.add(asker);
@@ -290,7 +291,10 @@ export class ProfileManager {
       });
       if ('value' in outcome) return outcome.value;
       if ('gone' in outcome) continue;
-      if (outcome.refused === 'no-input') continue;
+      if (outcome.refused === 'no-input') {
+        lastRefusal = outcome.message;
+        continue;
+      }
       if (outcome.refused === 'cancelled') {
         throw new CogTokenError(
           'needs-sign-in',
