@@ -46,7 +46,7 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t === 'daemon' ||
     t.startsWith('pkg:node:') ||
     t === 'pkg:better-sqlite3' ||
-    ((t.startsWith('pkg:@aws-sdk/') || t === 'pkg:qrcode') && i.dynamic),
+    ((t.startsWith('pkg:@aws-sdk/') || t === 'pkg:qrcode' || t === 'pkg:@napi-rs/keyring') && i.dynamic),
   client: (i, t) =>
     t === 'shared' ||
     t === 'client' ||

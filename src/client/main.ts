@@ -11,7 +11,9 @@ import { loadConfig } from '../shared/config.js';
 import { CogTokenError, ExitStatus, exitStatusFor, oneLine } from '../shared/errors.js';
 import { type Paths, resolvePaths } from '../shared/paths.js';
 import {
+  defaultTimeoutSeconds,
   isProfileName,
+  maxTimeoutSeconds,
   protocolVersion,
   type Request,
   type Result,
@@ -76,6 +78,8 @@ async function getToken(
     minValid?: number;
     noInput?: boolean;
     forceSignIn?: boolean;
+    /** Seconds the daemon may wait for Cognito before failing as unreachable. */
+    timeout?: number;
     /** false: never ask on the terminal (commands and pinentry still may). */
     terminal?: boolean;
   },
@@ -90,6 +94,7 @@ async function getToken(
       ...(options.token ? { token: options.token } : {}),
       ...(options.minValid !== undefined ? { minValid: options.minValid } : {}),
       ...(options.forceSignIn ? { forceSignIn: true } : {}),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       abilities: { tty: false, commands: false },
     },
     {
@@ -154,6 +159,10 @@ async function main(argv: string[]): Promise<number> {
             describe: 'which token (default: the profile\'s "token")',
           })
           .option('min-valid', { type: 'number', describe: 'seconds the token must stay valid' })
+          .option('timeout', {
+            type: 'number',
+            describe: `seconds to wait for Cognito before failing with exit 5 (default ${defaultTimeoutSeconds})`,
+          })
           .option('input', {
             type: 'boolean',
             default: true,
@@ -169,10 +178,20 @@ async function main(argv: string[]): Promise<number> {
       (args) =>
         run(async () => {
           checkMinValid(args.minValid);
+          if (
+            args.timeout !== undefined &&
+            (!Number.isFinite(args.timeout) || args.timeout <= 0 || args.timeout > maxTimeoutSeconds)
+          ) {
+            throw new CogTokenError(
+              'usage',
+              `--timeout takes a number of seconds above 0, at most ${maxTimeoutSeconds}`,
+            );
+          }
           const profile = profileArg(args.profile);
           const r = await getToken(profile, {
             ...(args.token ? { token: args.token } : {}),
             ...(args.minValid !== undefined ? { minValid: args.minValid } : {}),
+            ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
             noInput: args.input === false,
           });
           // Only the header format needs a setting of the profile (header_prefix).
@@ -359,6 +378,28 @@ async function main(argv: string[]): Promise<number> {
           const r = await request(paths, { v: protocolVersion, op: 'stop' }, { start: false });
           if (r.op === 'stop') say(`daemon ${r.pid} stopped`);
           return ExitStatus.ok;
+        })(),
+    )
+    .command(
+      'reload',
+      're-read config.toml now (the daemon also re-reads it whenever it changes)',
+      () => {},
+      () =>
+        run(async () => {
+          const paths = resolvePaths();
+          const socket = await connectIfRunning(paths);
+          if (!socket) {
+            say('no daemon is running; the next command reads the config');
+            return ExitStatus.ok;
+          }
+          socket.destroy();
+          const r = await request(paths, { v: protocolVersion, op: 'reload' }, { start: false });
+          if (r.op !== 'reload') throw new CogTokenError('internal', 'the daemon answered another question');
+          say(
+            `config reloaded: ${r.profiles.length} profile(s) ready${r.profiles.length ? ` (${r.profiles.join(', ')})` : ''}`,
+          );
+          for (const b of r.broken) say(b.error);
+          return r.broken.length > 0 ? ExitStatus.usage : ExitStatus.ok;
         })(),
     )
     .command(

@@ -1,41 +1,133 @@
 /**
- * The daemon's view of config.toml: re-read when the file changes, so edits need no restart. A broken edit
- * keeps the last good config serving, with a warning; with no good config yet, the error is the answer.
+ * The daemon's view of config.toml: re-read when the file changes (or on `cog-token reload`), so edits need
+ * no restart. A broken edit keeps the last good config serving, with a warning; with no good config yet, the
+ * error is the answer.
+ *
+ * The file tells the daemon which commands to run (client_secret_command runs in the daemon,
+ * password_command and mfa_command in the client): a config that another user can change is refused
+ * outright, last good version included, with the chmod that fixes it. A config that others can read names a
+ * pool and a user, nothing that lets anyone sign in; one that holds a client secret is accepted with a
+ * warning to chmod 600 it (issue #3: an app client's secret is shared by every install of the app, so
+ * refusing would stop the user without protecting anything).
  */
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Config, loadConfig } from '../shared/config.js';
+import { UnsafeStateError } from '../shared/errors.js';
 import { log } from './log.js';
+
+export interface ReloadSummary {
+  profiles: string[];
+  broken: { name: string; error: string }[];
+  warnings?: string[];
+}
+
+function uid(): number | undefined {
+  return typeof process.getuid === 'function' ? process.getuid() : undefined;
+}
+
+/** Refuses a config file (or a directory above it that we own) that another user could change. */
+function checkNotWritableByOthers(file: string): void {
+  const me = uid();
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch {
+    return; // missing: an empty config
+  }
+  if (me !== undefined && st.uid !== me && st.uid !== 0) {
+    throw new UnsafeStateError(
+      `config file ${file} belongs to another user (uid ${st.uid}), who could make cog-token run any command: take it over (cp it, then rm the original) or remove it`,
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new UnsafeStateError(
+      `config file ${file} can be changed by other users (mode ${(st.mode & 0o777).toString(8)}), who could make cog-token run any command: run chmod go-w ${file}`,
+    );
+  }
+  // The directories above: whoever can write one can replace the file. Stop at the first one not ours
+  // (/home, /tmp...): root's directories are as trusted as root.
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    let d: ReturnType<typeof statSync>;
+    try {
+      d = statSync(dir);
+    } catch {
+      break;
+    }
+    if (me !== undefined && d.uid !== me) break;
+    if ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
+      throw new UnsafeStateError(
+        `directory ${dir} (holding config file ${file}) can be changed by other users (mode ${(d.mode & 0o777).toString(8)}): run chmod go-w ${dir}`,
+      );
+    }
+    if (dirname(dir) === dir) break;
+  }
+}
 
 export class ConfigSource {
   private good?: Config;
   private stamp = '';
   private error?: Error;
+  private unsafe?: UnsafeStateError;
 
   constructor(readonly file: string) {}
 
-  current(): { config: Config; warning?: string } {
-    let stamp: string;
+  /** The file's identity, content stamp and the modes that decide whether it is safe to use. */
+  private currentStamp(): string {
+    const parts: string[] = [];
     try {
       const st = statSync(this.file);
-      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      parts.push(`${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}`);
     } catch {
-      stamp = 'missing';
+      parts.push('missing');
     }
+    try {
+      const d = statSync(dirname(this.file));
+      parts.push(`${d.mode}:${d.uid}`);
+    } catch {
+      parts.push('-');
+    }
+    return parts.join('|');
+  }
+
+  current(): { config: Config; warning?: string } {
+    const stamp = this.currentStamp();
     if (stamp !== this.stamp) {
       this.stamp = stamp;
+      this.unsafe = undefined;
       try {
-        this.good = loadConfig(this.file);
+        checkNotWritableByOthers(this.file);
+        const config = loadConfig(this.file);
+        this.good = config;
         this.error = undefined;
         log.info(`config loaded from ${this.file} (${this.good.profiles.size} profiles)`);
       } catch (error) {
-        this.error = error as Error;
-        log.warn(`config: ${(error as Error).message}`);
+        if (error instanceof UnsafeStateError) {
+          this.unsafe = error;
+          log.error(`config refused: ${error.message}`);
+        } else {
+          this.error = error as Error;
+          log.warn(`config: ${(error as Error).message}`);
+        }
       }
     }
+    if (this.unsafe) throw this.unsafe;
     if (this.error) {
       if (!this.good) throw this.error;
       return { config: this.good, warning: `${this.error.message} (still using the last good version)` };
     }
     return { config: this.good as Config };
+  }
+
+  /** Reads the file again now, whatever its stamp says; throws what a get would get. */
+  reload(): ReloadSummary {
+    this.stamp = '';
+    const { config, warning } = this.current();
+    const warnings = [...config.warnings, ...(warning ? [warning] : [])];
+    return {
+      profiles: [...config.profiles.keys()].sort(),
+      broken: [...config.broken.entries()].map(([name, e]) => ({ name, error: e.message })),
+      ...(warnings.length ? { warnings } : {}),
+    };
   }
 }

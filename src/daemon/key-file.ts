@@ -1,33 +1,46 @@
 /**
- * The store's encryption key: 32 random bytes in a 0600 file, in a 0700 directory apart from the database.
- * AES-256-GCM seals each secret with a fresh nonce and associated data naming its profile and field, so a
- * sealed value copied to another row or field does not open.
+ * The store's encryption key: 32 random bytes in a 0600 file, in a 0700 directory apart from the database
+ * (or in the OS keyring: keyring.ts). AES-256-GCM seals each secret with a fresh nonce and associated data
+ * naming its profile and field, so a sealed value copied to another row or field does not open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir } from '../shared/paths.js';
 
-const keyBytes = 32;
+export const keyBytes = 32;
 const nonceBytes = 12;
 const tagBytes = 16;
 const formatVersion = 1;
 
-export function loadOrCreateKey(file: string): Buffer {
+export type KeyFileState =
+  | { kind: 'ok'; key: Buffer }
+  | { kind: 'missing' }
+  | { kind: 'damaged'; reason: string };
+
+/**
+ * Reads the key file without ever creating or changing it. A key file others can read, or that belongs to
+ * someone else, is refused (UnsafeStateError, with the chmod that fixes it); a wrong size is `damaged`.
+ */
+export function readKeyFile(file: string): KeyFileState {
   ensurePrivateDir(dirname(file));
   let fd: number;
   try {
-    fd = openSync(file, 'wx', 0o600);
-    const key = randomBytes(keyBytes);
-    writeSync(fd, key);
-    fsyncSync(fd);
-    closeSync(fd);
-    return key;
+    fd = openSync(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw error;
   }
-  fd = openSync(file, 'r');
   try {
     const st = fstatSync(fd);
     if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
@@ -38,17 +51,75 @@ export function loadOrCreateKey(file: string): Buffer {
         `key file ${file} can be read by other users (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${file}`,
       );
     }
+    if (!st.isFile() || st.size !== keyBytes) {
+      return { kind: 'damaged', reason: `${st.size} bytes, expected ${keyBytes}` };
+    }
     const key = Buffer.alloc(keyBytes);
     const n = readSync(fd, key, 0, keyBytes, 0);
-    if (n !== keyBytes || st.size !== keyBytes) {
-      throw new UnsafeStateError(
-        `key file ${file} is damaged (${st.size} bytes, expected ${keyBytes}): move it aside and sign in again`,
-      );
-    }
-    return key;
+    if (n !== keyBytes) return { kind: 'damaged', reason: `read ${n} bytes, expected ${keyBytes}` };
+    return { kind: 'ok', key };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Creates the key file whole or not at all: written and synced under a temporary name, then linked into
+ * place (link fails if the name exists, so a concurrent creator's key is never overwritten). A crash leaves
+ * at most a stray temporary file, never an empty or short key file.
+ */
+export function createKeyFile(file: string, key: Buffer = randomBytes(keyBytes)): Buffer {
+  ensurePrivateDir(dirname(file));
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(fd, key);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temporary, file);
+  } finally {
+    unlinkSync(temporary);
+  }
+  syncDir(dirname(file));
+  return key;
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not every platform can fsync a directory; the link is still atomic.
+  }
+}
+
+/** The key in `file`, created when there is none. A damaged or unsafe key file is an error, never replaced. */
+export function loadOrCreateKey(file: string): Buffer {
+  const state = readKeyFile(file);
+  if (state.kind === 'ok') return state.key;
+  if (state.kind === 'damaged') {
+    throw new UnsafeStateError(
+      `key file ${file} is damaged (${state.reason}): move it aside and sign in again`,
+    );
+  }
+  try {
+    return createKeyFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return loadOrCreateKey(file);
+  }
+}
+
+/** A value stored beside the data that tells whether a key is the one the data was sealed with. */
+export function keyCheck(key: Buffer): string {
+  return createHmac('sha256', key).update('cog-token key check v1').digest('hex').slice(0, 32);
 }
 
 function aad(profile: string, field: string): Buffer {

@@ -1,64 +1,61 @@
 /**
- * Becoming the one daemon: the lock, the stale-socket check, binding a 0600 socket in a 0700 directory,
- * or taking the socket systemd passed in; and cleaning up only what is ours on the way out.
+ * Becoming the one daemon: an exclusive lock the kernel drops when its holder dies, the stale-socket check,
+ * binding a 0600 socket in a 0700 directory, or taking the socket systemd passed in; and cleaning up only
+ * what is ours on the way out.
+ *
+ * The lock is an SQLite EXCLUSIVE transaction held open on `daemon.mutex` for the daemon's whole life: SQLite
+ * takes it with fcntl(), which the kernel releases when the process ends however it ends (kill -9 included).
+ * So a crashed daemon never leaves a lock behind that blocks the next start, and a recycled pid cannot make a
+ * dead daemon look alive. `daemon.lock` beside it only records the holder's pid, for people and tools.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir, type Paths } from '../shared/paths.js';
 import { log } from './log.js';
 
 export type Listening = { kind: 'listening'; release(): void } | { kind: 'already-running' };
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The file whose kernel lock marks the one daemon of this socket directory. */
+export function mutexFile(paths: Paths): string {
+  return join(paths.runtimeDir, 'daemon.mutex');
 }
 
-/** A lock whose pid is dead, or (on Linux) no longer a node process, was left by a crash. */
-function lockIsStale(file: string): boolean {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT';
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  if (!pidAlive(pid)) return true;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return !cmdline.includes('node') && !cmdline.includes('cog-token');
-  } catch {
-    return false;
-  }
-}
-
-function takeLock(file: string): boolean {
-  for (let i = 0; i < 5; i++) {
+/** Holds the exclusive lock until closed; undefined when another live process holds it. */
+function takeMutex(file: string): Database.Database | undefined {
+  for (let attempt = 0; ; attempt++) {
+    let db: Database.Database | undefined;
     try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return true;
+      db = new Database(file, { timeout: 0 });
+      // No journal file: nothing is ever written, the transaction exists only for its lock.
+      db.pragma('journal_mode = MEMORY');
+      db.exec('BEGIN EXCLUSIVE');
+      return db;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (!lockIsStale(file)) return false;
-    log.info(`removing stale lock ${file}`);
-    try {
-      unlinkSync(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      db?.close();
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return undefined;
+      // Not an SQLite file (damaged, or something else took the name): it holds nothing, replace it once.
+      if (attempt === 0 && (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')) {
+        log.warn(`replacing unusable lock file ${file} (${(error as Error).message})`);
+        unlinkSync(file);
+        continue;
+      }
+      throw error;
     }
   }
-  return false;
 }
 
-function releaseLock(file: string): void {
+/** Records our pid in the lock file; written whole or not at all (a reader never sees a half-written pid). */
+function writePidFile(file: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${process.pid}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+function removePidFile(file: string): void {
   try {
     if (Number.parseInt(readFileSync(file, 'utf8'), 10) === process.pid) unlinkSync(file);
   } catch {
@@ -117,14 +114,26 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
     return { kind: 'listening', release: () => server.close() };
   }
   ensurePrivateDir(paths.runtimeDir);
-  if (!takeLock(paths.lockFile)) return { kind: 'already-running' };
+  const mutex = takeMutex(mutexFile(paths));
+  if (!mutex) return { kind: 'already-running' };
+  const unlock = () => {
+    removePidFile(paths.lockFile);
+    try {
+      mutex.close();
+    } catch {
+      // The kernel drops the lock with the process anyway.
+    }
+  };
   try {
+    writePidFile(paths.lockFile);
     const state = await probe(paths.socketFile);
     if (state === 'live') {
-      releaseLock(paths.lockFile);
+      // A daemon that does not take this lock serves here (socket activation, an older version): leave.
+      unlock();
       return { kind: 'already-running' };
     }
     if (state === 'stale') {
+      // We hold the lock, so no other daemon can be binding this path: whatever is there is left over.
       log.info(`removing stale socket ${paths.socketFile}`);
       unlinkSync(paths.socketFile);
     }
@@ -145,11 +154,11 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
         } catch {
           // Gone already.
         }
-        releaseLock(paths.lockFile);
+        unlock();
       },
     };
   } catch (error) {
-    releaseLock(paths.lockFile);
+    unlock();
     throw error;
   }
 }

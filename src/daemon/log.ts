@@ -12,10 +12,12 @@ function levelFromEnv(): Level {
 }
 
 const threshold = rank[levelFromEnv()];
-const jwtShape = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]{4,}/g;
+/** A JWT (3 parts) or JWE (5 parts, as Cognito's refresh tokens), then any lone base64url JSON segment. */
+const jwtShape = /eyJ[\w-]{4,}(?:\.[\w-]*){2,4}/g;
+const segmentShape = /eyJ[\w-]{16,}/g;
 
 export function redact(text: string): string {
-  return text.replace(jwtShape, '[jwt]');
+  return text.replace(jwtShape, '[jwt]').replace(segmentShape, '[jwt-part]');
 }
 
 function write(level: Level, message: string): void {

@@ -3,17 +3,27 @@
  * cleanly on SIGTERM/SIGINT or a `stop` request.
  */
 import { createServer } from 'node:net';
-import { CogTokenError, exitStatusFor } from '../shared/errors.js';
+import { CogTokenError, exitStatusFor, UnsafeStateError } from '../shared/errors.js';
 import { resolvePaths } from '../shared/paths.js';
-import { type DaemonMessage, protocolVersion, type Request } from '../shared/protocol.js';
+import {
+  type DaemonMessage,
+  defaultTimeoutSeconds,
+  protocolVersion,
+  type Request,
+} from '../shared/protocol.js';
 import { version } from '../shared/version.js';
 import { SdkCognitoGateway } from './cognito-gateway.js';
 import { ConfigSource } from './config-source.js';
 import { Connection, type RequestHandler } from './connection.js';
+import { keyStoreChoice, loadKeyring } from './keyring.js';
 import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
 import { type Asker, ProfileManager } from './profile-manager.js';
+import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
+
+/** Connections served at once; Node closes any beyond this at once (the client may retry). */
+const maxConnections = 256;
 
 /** The AWS SDK warns about Node 20 on load; that belongs in the log at most, never on a user's terminal. */
 function quietSdkWarnings(): void {
@@ -37,15 +47,40 @@ export async function runDaemon(): Promise<number> {
   process.umask(0o077);
   const startedAt = Date.now();
   const paths = resolvePaths();
-  let store: TokenStore;
-  try {
-    store = TokenStore.open(paths.databaseFile, paths.keyFile);
-  } catch (error) {
-    log.error(`cannot open the token store: ${(error as Error).message}`);
-    return error instanceof CogTokenError ? exitStatusFor(error.code) : 1;
-  }
   const config = new ConfigSource(paths.configFile);
-  const manager = new ProfileManager(config, store, new SdkCognitoGateway());
+  const gateway = new SdkCognitoGateway();
+  const keyStore = keyStoreChoice();
+  const keyring = keyStore === 'file' ? undefined : await loadKeyring();
+  // The store opens once this process is the one daemon (so no two processes migrate or repair it at once),
+  // and is retried on each request while it cannot be used: the daemon keeps serving and every get says
+  // why, instead of exiting (a crash loop under a service manager) or touching data it must not touch.
+  let opened: { store: TokenStore; manager: ProfileManager } | undefined;
+  let storeError: CogTokenError | undefined;
+  const notices = new StoreNotices();
+  const open = (): { store: TokenStore; manager: ProfileManager } => {
+    if (opened) return opened;
+    try {
+      const store = TokenStore.open(paths.databaseFile, paths.keyFile, {
+        keyStore,
+        ...(keyring ? { keyring } : {}),
+      });
+      notices.add(store.notices);
+      log.info(`token store ${paths.databaseFile} open; its key is in the ${store.keyLocation}`);
+      const manager = new ProfileManager(config, store, gateway);
+      opened = { store, manager };
+      storeError = undefined;
+      manager.resumeAll();
+      return opened;
+    } catch (error) {
+      const message = `cannot use the token store ${paths.databaseFile}: ${(error as Error).message}`;
+      if (storeError?.message !== message) log.error(message);
+      storeError =
+        error instanceof CogTokenError
+          ? new CogTokenError(error.code, message)
+          : new UnsafeStateError(message);
+      throw storeError;
+    }
+  };
   const connections = new Set<Connection>();
   let shutdown: () => void = () => {};
 
@@ -53,11 +88,16 @@ export async function runDaemon(): Promise<number> {
     async handle(request: Request, asker: Asker): Promise<DaemonMessage> {
       switch (request.op) {
         case 'get': {
-          const r = await manager.get(request.profile, asker, {
-            ...(request.token ? { token: request.token } : {}),
-            ...(request.minValid !== undefined ? { minValid: request.minValid } : {}),
-            forceSignIn: request.forceSignIn === true,
-          });
+          const r = await notices.around(request.profile, () =>
+            open().manager.get(request.profile, asker, {
+              ...(request.token ? { token: request.token } : {}),
+              ...(request.minValid !== undefined ? { minValid: request.minValid } : {}),
+              forceSignIn: request.forceSignIn === true,
+              // How long this get waits for a refresh. A spread, so that it compiles whether or not
+              // ProfileManager.get declares the option yet.
+              timeoutSeconds: request.timeout ?? defaultTimeoutSeconds,
+            }),
+          );
           return {
             v: protocolVersion,
             type: 'result',
@@ -69,7 +109,7 @@ export async function runDaemon(): Promise<number> {
           };
         }
         case 'logout': {
-          const r = await manager.logout(request.profile);
+          const r = await open().manager.logout(request.profile);
           return {
             v: protocolVersion,
             type: 'result',
@@ -79,7 +119,7 @@ export async function runDaemon(): Promise<number> {
           };
         }
         case 'devices': {
-          const r = await manager.devices(request.profile, request.forget);
+          const r = await open().manager.devices(request.profile, request.forget);
           return {
             v: protocolVersion,
             type: 'result',
@@ -89,7 +129,7 @@ export async function runDaemon(): Promise<number> {
           };
         }
         case 'invalidate': {
-          const r = manager.invalidate(request.profile);
+          const r = open().manager.invalidate(request.profile);
           return {
             v: protocolVersion,
             type: 'result',
@@ -98,7 +138,12 @@ export async function runDaemon(): Promise<number> {
           };
         }
         case 'status': {
-          const s = manager.status();
+          let s: ReturnType<ProfileManager['status']> = { profiles: [] };
+          try {
+            s = open().manager.status();
+          } catch {
+            // storeError says why; status still answers.
+          }
           return {
             v: protocolVersion,
             type: 'result',
@@ -111,6 +156,8 @@ export async function runDaemon(): Promise<number> {
               socket: paths.socketFile,
               configFile: paths.configFile,
               ...(s.configError ? { configError: s.configError } : {}),
+              ...(storeError ? { storeError: storeError.message } : {}),
+              ...(notices.all().length ? { notices: notices.all() } : {}),
               profiles: s.profiles,
             },
           };
@@ -120,6 +167,10 @@ export async function runDaemon(): Promise<number> {
           return { v: protocolVersion, type: 'result', op: 'stop', pid: process.pid, version };
         case 'ping':
           return { v: protocolVersion, type: 'result', op: 'ping', pid: process.pid, version };
+        case 'reload': {
+          const r = config.reload();
+          return { v: protocolVersion, type: 'result', op: 'reload', ...r };
+        }
       }
     },
   };
@@ -130,23 +181,27 @@ export async function runDaemon(): Promise<number> {
     socket.on('close', () => connections.delete(connection));
   });
   server.on('error', (error) => log.error(`server: ${error.message}`));
+  // A flood of connections (each may hold up to one 64 KiB partial line) cannot grow memory without bound.
+  server.maxConnections = maxConnections;
 
   let listening: Awaited<ReturnType<typeof becomeDaemon>>;
   try {
     listening = await becomeDaemon(paths, server);
   } catch (error) {
     log.error(`cannot listen on ${paths.socketFile}: ${(error as Error).message}`);
-    store.close();
     return error instanceof CogTokenError ? exitStatusFor(error.code) : 1;
   }
   if (listening.kind === 'already-running') {
     log.info('another daemon is already serving; exiting');
-    store.close();
     return 0;
   }
   const release = listening.release;
   log.info(`cog-token ${version} daemon ${process.pid} listening on ${paths.socketFile}`);
-  manager.resumeAll();
+  try {
+    open();
+  } catch {
+    // Logged; each request tries again and answers with the reason.
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -154,15 +209,22 @@ export async function runDaemon(): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info('shutting down');
-      manager.shutdown();
+      opened?.manager.shutdown();
       release();
       for (const c of connections) c.closed = true;
-      store.close();
+      opened?.store.close();
       resolve(0);
     };
     process.on('SIGTERM', shutdown);
     process.on('SIGINT', shutdown);
-    process.on('SIGHUP', () => log.info('SIGHUP: config is re-read on every change; nothing to do'));
+    process.on('SIGHUP', () => {
+      try {
+        config.reload();
+        log.info('SIGHUP: config re-read');
+      } catch (error) {
+        log.warn(`SIGHUP: config not usable: ${(error as Error).message}`);
+      }
+    });
     process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${String(reason)}`));
   });
 }

@@ -7,7 +7,14 @@ import { hostname } from 'node:os';
 import { type ProfileConfig, profileIdentity } from '../shared/config.js';
 import { CogTokenError } from '../shared/errors.js';
 import { decodeClaims } from '../shared/jwt.js';
-import type { Abilities, ProfileState, ProfileStatus, Question, TokenKind } from '../shared/protocol.js';
+import {
+  type Abilities,
+  defaultTimeoutSeconds,
+  type ProfileState,
+  type ProfileStatus,
+  type Question,
+  type TokenKind,
+} from '../shared/protocol.js';
 import { deviceVerifier, randomDevicePassword, secretHash } from '../shared/srp.js';
 import {
   type AuthResult,
@@ -148,7 +155,7 @@ export class ProfileManager {
   async get(
     name: string,
     asker: Asker,
-    options: { token?: TokenKind; minValid?: number; forceSignIn?: boolean },
+    options: { token?: TokenKind; minValid?: number; forceSignIn?: boolean; timeoutSeconds?: number },
   ): Promise<GetResult> {
     const { p, warnings } = this.profile(name);
     const rt = this.runtime(p);
@@ -157,7 +164,15 @@ export class ProfileManager {
     if (options.forceSignIn) {
       tokens = await this.signIn(rt, p, asker, true);
     } else {
-      tokens = await this.ensureTokens(rt, p, asker, kind, options.minValid, warnings);
+      tokens = await this.ensureTokens(
+        rt,
+        p,
+        asker,
+        kind,
+        options.minValid,
+        warnings,
+        options.timeoutSeconds ?? defaultTimeoutSeconds,
+      );
     }
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
@@ -179,6 +194,7 @@ export class ProfileManager {
     kind: TokenKind,
     minValid: number | undefined,
     warnings: string[],
+    timeoutSeconds: number,
   ): Promise<Tokens> {
     const t = rt.tokens;
     if (rt.signIn) return this.joinSignIn(rt.signIn, asker);
@@ -188,7 +204,8 @@ export class ProfileManager {
       if (this.remaining(t, kind) >= want) return t;
       if (t.refreshToken) {
         try {
-          return await this.refresh(rt, p);
+          // The refresh goes on past the deadline (and stores its tokens if it succeeds); this get stops waiting.
+          return await withDeadline(this.refresh(rt, p), timeoutSeconds);
         } catch (error) {
           if (!(error instanceof CognitoCallError) || error.kind === 'rejected') {
             if (!rt.needsSignIn) throw error;
@@ -644,4 +661,22 @@ function commandFor(p: ProfileConfig, question: Question): string | undefined {
   if (question === 'password') return p.passwordCommand;
   if (question === 'mfa') return p.mfaCommand;
   return undefined;
+}
+
+/**
+ * Waits for `promise` at most `seconds`; past that, rejects with a transient CognitoCallError, which a get
+ * treats like any network failure (the cached token if still valid, else "Cognito unreachable").
+ */
+function withDeadline<T>(promise: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CognitoCallError('TimeoutError', 'transient', `no answer from Cognito within ${seconds} s`),
+        ),
+      seconds * 1000,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -1,13 +1,22 @@
 /**
  * The encrypted SQLite store (better-sqlite3, WAL). Secrets are sealed field by field (key-file.ts), so the
  * database, its -wal and -shm files hold only ciphertext. Schema versions live in PRAGMA user_version.
+ *
+ * Opening never wipes data and never loops on damage: a database SQLite cannot read, or one whose key is
+ * lost, damaged or does not match, is moved aside (kept, renamed with a timestamp) and a fresh store takes
+ * its place, with a notice for the user, who then signs in again. A store that is merely unusable here (a
+ * newer schema, a key in a keyring this process cannot reach, files others can read) is refused with a
+ * message instead, and left as it is.
  */
 
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir } from '../shared/paths.js';
-import { loadOrCreateKey, seal, unseal } from './key-file.js';
+import { createKeyFile, keyCheck, readKeyFile, seal, unseal } from './key-file.js';
+import { log } from './log.js';
 
 export interface Tokens {
   idToken: string;
@@ -63,6 +72,8 @@ const migrations: readonly string[] = [
      created_at INTEGER NOT NULL
    ) STRICT;
    ALTER TABLE profiles ADD COLUMN refresh_api TEXT`,
+  // v3: where the key lives (key_source) and a check value that tells a wrong key from damaged data.
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT`,
 ];
 export const schemaVersion = migrations.length;
 
@@ -80,27 +91,70 @@ interface Row {
   refresh_api: string | null;
 }
 
+/** Where the store's key lives. */
+export type KeySource = 'file' | 'keyring';
+
+/** The OS keyring, as the store uses it (keyring.ts). Calls are bounded in time; errors say why. */
+export interface KeyringAccess {
+  /** For messages: "the Secret Service" or "the macOS Keychain". */
+  readonly name: string;
+  /** undefined when usable, or why it is not (no session bus, no Secret Service, not persistent...). */
+  unavailable(): string | undefined;
+  /** The key stored under `account`, undefined when there is none. Throws when the keyring fails. */
+  get(account: string): Buffer | undefined;
+  set(account: string, key: Buffer): void;
+}
+
+export interface OpenOptions {
+  /** Where a new store's key goes: `auto` (the keyring when usable, else the file), `file` or `keyring`. */
+  keyStore?: 'auto' | KeySource;
+  keyring?: KeyringAccess;
+}
+
 export class TokenStore {
+  /** What happened while opening that the user should hear about (a damaged file moved aside...). */
+  readonly notices: string[] = [];
+
   private constructor(
     private readonly db: Database.Database,
     private readonly key: Buffer,
     readonly file: string,
+    /** Where the key lives, e.g. "key file /home/a/.local/state/cog-token/store.key". */
+    readonly keyLocation: string,
   ) {}
 
-  static open(databaseFile: string, keyFile: string): TokenStore {
-    const key = loadOrCreateKey(keyFile);
+  /**
+   * Opens (creating or migrating) the store and its key. A database that SQLite cannot read, or whose key is
+   * lost, damaged or wrong, is moved aside and replaced (see `notices`). Throws UnsafeStateError when the
+   * store must not be used or touched here (newer schema, unsafe permissions, keyring out of reach).
+   */
+  static open(databaseFile: string, keyFile: string, options: OpenOptions = {}): TokenStore {
+    // The 0700 directory keeps other users away from the database, its -wal and -shm.
     ensurePrivateDir(dirname(databaseFile));
-    const db = new Database(databaseFile);
+    const notices: string[] = [];
+    let db = openReadable(databaseFile, notices);
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
       migrate(db, databaseFile);
+      const opened = openKey(db, databaseFile, keyFile, options, notices);
+      if (opened.kind === 'lost') {
+        db.close();
+        const aside = moveAside(databaseFile, 'unreadable');
+        notices.push(
+          `the token store ${databaseFile} could not be opened (${opened.reason}); it was moved to ${aside} and a new one started: sign in again (keep the old file if you can restore its key)`,
+        );
+        log.error(notices[notices.length - 1] as string);
+        db = openReadable(databaseFile, notices);
+        migrate(db, databaseFile);
+        const fresh = openKey(db, databaseFile, keyFile, options, notices);
+        if (fresh.kind === 'lost')
+          throw new UnsafeStateError(`cannot start a new token store: ${fresh.reason}`);
+        return withNotices(new TokenStore(db, fresh.key, databaseFile, fresh.location), notices);
+      }
+      return withNotices(new TokenStore(db, opened.key, databaseFile, opened.location), notices);
     } catch (error) {
       db.close();
       throw error;
     }
-    return new TokenStore(db, key, databaseFile);
   }
 
   load(name: string): StoredProfile | undefined {
@@ -238,9 +292,11 @@ function migrate(db: Database.Database, file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > schemaVersion) {
     throw new UnsafeStateError(
-      `${file} has schema version ${current}, newer than this cog-token understands (${schemaVersion}): upgrade cog-token`,
+      `${file} has schema version ${current}, newer than this cog-token understands (${schemaVersion}): upgrade cog-token (or move the file aside and sign in again)`,
     );
   }
+  if (current < schemaVersion && current > 0)
+    log.info(`${file}: migrating schema ${current} to ${schemaVersion}`);
   for (let v = current; v < schemaVersion; v++) {
     const step = migrations[v] as string;
     db.transaction(() => {
@@ -248,4 +304,208 @@ function migrate(db: Database.Database, file: string): void {
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
+}
+
+function withNotices(store: TokenStore, notices: string[]): TokenStore {
+  store.notices.push(...notices);
+  return store;
+}
+
+/** Creates an empty 0600 file if none is there: SQLite gives -wal and -shm the database file's mode. */
+function createPrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+}
+
+/** Renames the database (and its -wal and -shm) to `<file>.<why>-<timestamp>`; returns the new name. */
+function moveAside(file: string, why: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const aside = `${file}.${why}-${stamp}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  }
+  return aside;
+}
+
+const damageCodes = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB', 'SQLITE_FORMAT']);
+
+/**
+ * Opens the database in WAL mode and checks its structure. One that SQLite cannot read is moved aside and a
+ * new one created in its place; anything else (busy, permissions, disk full) is thrown as it is.
+ */
+function openReadable(file: string, notices: string[]): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    createPrivate(file);
+    db = new Database(file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok')
+      throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = String((error as { code?: unknown }).code ?? '');
+    if (!damageCodes.has(code)) throw error;
+    const aside = moveAside(file, 'damaged');
+    const notice = `the token store ${file} was damaged (${(error as Error).message}); it was moved to ${aside} and a new one started: sign in again`;
+    log.error(notice);
+    notices.push(notice);
+    createPrivate(file);
+    const fresh = new Database(file);
+    fresh.pragma('busy_timeout = 5000');
+    fresh.pragma('journal_mode = WAL');
+    fresh.pragma('synchronous = FULL');
+    return fresh;
+  }
+}
+
+function getMeta(db: Database.Database, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+function setMeta(db: Database.Database, key: string, value: string): void {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
+}
+
+/** One sealed value, to test a key against when the store predates key checks. */
+function someSealedValue(
+  db: Database.Database,
+): { profile: string; field: string; value: Buffer } | undefined {
+  const p = db.prepare('SELECT name, id_token FROM profiles WHERE id_token IS NOT NULL LIMIT 1').get() as
+    | { name: string; id_token: Buffer }
+    | undefined;
+  if (p) return { profile: p.name, field: 'id_token', value: p.id_token };
+  const r = db
+    .prepare('SELECT name, refresh_token FROM profiles WHERE refresh_token IS NOT NULL LIMIT 1')
+    .get() as { name: string; refresh_token: Buffer } | undefined;
+  if (r) return { profile: r.name, field: 'refresh_token', value: r.refresh_token };
+  const d = db.prepare('SELECT profile, device_password FROM devices LIMIT 1').get() as
+    | { profile: string; device_password: Buffer }
+    | undefined;
+  if (d) return { profile: d.profile, field: 'device_password', value: d.device_password };
+  return undefined;
+}
+
+/** Does `key` open this store? By its check value, or (older stores) by opening one sealed value. */
+function keyFits(db: Database.Database, key: Buffer): boolean {
+  const check = getMeta(db, 'key_check');
+  if (check !== undefined) return check === keyCheck(key);
+  const sample = someSealedValue(db);
+  if (!sample) return true;
+  try {
+    unseal(key, sample.profile, sample.field, sample.value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+type OpenedKey = { kind: 'ok'; key: Buffer; location: string } | { kind: 'lost'; reason: string };
+
+function keyringAccount(databaseFile: string): string {
+  return `store-key:${databaseFile}`;
+}
+
+/** Finds (or, for a store with nothing sealed yet, makes) the key, and proves it fits the data. */
+function openKey(
+  db: Database.Database,
+  databaseFile: string,
+  keyFile: string,
+  options: OpenOptions,
+  notices: string[],
+): OpenedKey {
+  const recorded = getMeta(db, 'key_source') as KeySource | undefined;
+  const hasData = someSealedValue(db) !== undefined || getMeta(db, 'key_check') !== undefined;
+  const keyring = options.keyring;
+  let source: KeySource;
+  if (recorded === 'file' || recorded === 'keyring') {
+    source = recorded;
+  } else if (readKeyFile(keyFile).kind !== 'missing') {
+    source = 'file';
+  } else if (hasData) {
+    return { kind: 'lost', reason: `its key file ${keyFile} is missing` };
+  } else {
+    const wanted = options.keyStore ?? 'auto';
+    const why = keyring ? keyring.unavailable() : 'no keyring support in this build';
+    if (wanted === 'keyring' && why !== undefined) {
+      throw new UnsafeStateError(
+        `COG_TOKEN_KEY_STORE=keyring, but the OS keyring cannot be used (${why}): unset it to use the key file`,
+      );
+    }
+    source = wanted !== 'file' && why === undefined ? 'keyring' : 'file';
+  }
+
+  let key: Buffer;
+  let location: string;
+  if (source === 'keyring') {
+    const account = keyringAccount(databaseFile);
+    const why = keyring ? keyring.unavailable() : 'no keyring support in this build';
+    if (!keyring || why !== undefined) {
+      // Never make a new key here: the data is fine, this process just cannot reach its key.
+      throw new UnsafeStateError(
+        `the key of ${databaseFile} is in the OS keyring, which cannot be used here (${why}): start cog-token where the keyring is reachable (your desktop session), or move ${databaseFile} aside and sign in again`,
+      );
+    }
+    location = `${keyring.name} (account ${account})`;
+    const found = keyring.get(account);
+    if (found === undefined || found.length !== 32) {
+      if (hasData) {
+        return {
+          kind: 'lost',
+          reason: `its key is ${found === undefined ? 'not' : 'damaged'} in ${keyring.name}`,
+        };
+      }
+      const fresh = createKeyFileFree();
+      keyring.set(account, fresh);
+      const back = keyring.get(account);
+      if (!back?.equals(fresh)) throw new UnsafeStateError(`${keyring.name} did not keep the store's key`);
+      key = fresh;
+      log.info(`the store's key is kept in ${location}`);
+    } else {
+      key = found;
+    }
+  } else {
+    location = `key file ${keyFile}`;
+    const state = readKeyFile(keyFile);
+    if (state.kind === 'damaged') {
+      const aside = `${keyFile}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(keyFile, aside);
+      const notice = `key file ${keyFile} was damaged (${state.reason}); it was moved to ${aside}`;
+      log.error(notice);
+      notices.push(notice);
+      if (hasData) return { kind: 'lost', reason: `its key file was damaged (${state.reason})` };
+      key = createKeyFile(keyFile);
+    } else if (state.kind === 'missing') {
+      if (hasData) return { kind: 'lost', reason: `its key file ${keyFile} is missing` };
+      try {
+        key = createKeyFile(keyFile);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const again = readKeyFile(keyFile);
+        if (again.kind !== 'ok')
+          throw new UnsafeStateError(`key file ${keyFile} changed while being created`);
+        key = again.key;
+      }
+    } else {
+      key = state.key;
+    }
+  }
+
+  if (!keyFits(db, key)) {
+    return { kind: 'lost', reason: `the ${location} does not match the data (another key?)` };
+  }
+  db.transaction(() => {
+    if (recorded !== source) setMeta(db, 'key_source', source);
+    if (getMeta(db, 'key_check') === undefined) setMeta(db, 'key_check', keyCheck(key));
+  })();
+  return { kind: 'ok', key, location };
+}
+
+function createKeyFileFree(): Buffer {
+  return randomBytes(32);
 }

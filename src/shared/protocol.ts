@@ -11,6 +11,11 @@ export const maxMessageBytes = 64 * 1024;
 
 export type TokenKind = 'id' | 'access';
 
+/** Upper bound for a get request's `timeout` (seconds). */
+export const maxTimeoutSeconds = 3600;
+/** What a get waits for Cognito when it does not say (seconds). */
+export const defaultTimeoutSeconds = 10;
+
 /** What the asking client can do when the daemon needs an answer from a person or a command. */
 export interface Abilities {
   /** The client has a terminal to ask on. */
@@ -30,6 +35,8 @@ export type Request =
       minValid?: number;
       /** Force a fresh sign-in even when tokens are valid (`login`). */
       forceSignIn?: boolean;
+      /** Seconds to wait for Cognito (a refresh) before failing as unreachable; the daemon's default is 10. */
+      timeout?: number;
       abilities: Abilities;
     }
   | { v: number; op: 'logout'; profile: string }
@@ -39,10 +46,21 @@ export type Request =
   | { v: number; op: 'invalidate'; profile: string }
   | { v: number; op: 'status' }
   | { v: number; op: 'stop' }
+  /** Re-read config.toml now (it is also re-read whenever it changes). */
+  | { v: number; op: 'reload' }
   | { v: number; op: 'ping' };
 
 export type Op = Request['op'];
-export const ops: readonly Op[] = ['get', 'logout', 'invalidate', 'devices', 'status', 'stop', 'ping'];
+export const ops: readonly Op[] = [
+  'get',
+  'logout',
+  'invalidate',
+  'devices',
+  'status',
+  'stop',
+  'ping',
+  'reload',
+];
 
 /**
  * password: the user's password (password_command can answer); mfa: a one-time code (mfa_command can
@@ -104,6 +122,10 @@ export interface DaemonStatus {
   socket: string;
   configFile: string;
   configError?: string;
+  /** The token store cannot be used (damaged, unsafe, newer schema): every get fails with this. */
+  storeError?: string;
+  /** Things that happened to local state that the user should know (e.g. a damaged file moved aside). */
+  notices?: string[];
   profiles: ProfileStatus[];
 }
 
@@ -121,7 +143,16 @@ export type Result =
   | { v: number; type: 'result'; op: 'invalidate'; warnings?: string[] }
   | { v: number; type: 'result'; op: 'devices'; devices: DeviceEntry[]; warnings?: string[] }
   | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
-  | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string };
+  | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string }
+  | {
+      v: number;
+      type: 'result';
+      op: 'reload';
+      /** Profiles that loaded, and those that are broken (each with its error). */
+      profiles: string[];
+      broken: { name: string; error: string }[];
+      warnings?: string[];
+    };
 
 export interface DeviceEntry {
   deviceKey: string;
@@ -216,6 +247,7 @@ export function parseRequest(value: unknown): Request | string {
     case 'status':
     case 'stop':
     case 'ping':
+    case 'reload':
       return { v: protocolVersion, op };
     case 'devices': {
       if (!isProfileName(value.profile)) return 'profile must be a profile name';
@@ -248,6 +280,15 @@ export function parseRequest(value: unknown): Request | string {
         return 'abilities must be {tty: boolean, commands: boolean}';
       if (value.forceSignIn !== undefined && typeof value.forceSignIn !== 'boolean')
         return 'forceSignIn must be a boolean';
+      const timeout = value.timeout;
+      if (
+        timeout !== undefined &&
+        (typeof timeout !== 'number' ||
+          !Number.isFinite(timeout) ||
+          timeout <= 0 ||
+          timeout > maxTimeoutSeconds)
+      )
+        return `timeout must be a number of seconds above 0 and at most ${maxTimeoutSeconds}`;
       return {
         v: protocolVersion,
         op,
@@ -255,6 +296,7 @@ export function parseRequest(value: unknown): Request | string {
         ...(token === undefined ? {} : { token }),
         ...(minValid === undefined ? {} : { minValid }),
         forceSignIn: value.forceSignIn === true,
+        ...(timeout === undefined ? {} : { timeout }),
         abilities: {
           tty: abilities.tty,
           commands: abilities.commands,

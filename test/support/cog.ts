@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Emulator, Pool } from '../../src/emulator/harness.js';
+import { isSecretName, scanEnvironment, tokensIn } from './secret-scan.js';
 
 export const cli = resolve(import.meta.dirname, '../../dist/client/main.js');
 
@@ -57,6 +58,8 @@ export class CogEnv {
   readonly logFile: string;
   readonly databaseFile: string;
   readonly keyFile: string;
+  /** Secrets this environment has seen (tokens printed, passwords and codes passed in): see secret-scan.ts. */
+  readonly secrets = new Set<string>();
 
   private constructor(readonly root: string) {
     this.configFile = join(root, 'config', 'cog-token', 'config.toml');
@@ -122,6 +125,7 @@ export class CogEnv {
     const script = join(this.root, `cmd.${name}.sh`);
     // Double quotes, so an output may name a variable ("$COG_TEST_PW") and keep the secret out of the file.
     const quote = (o: string) => `"${o.replace(/["\\`]/g, '\\$&')}"`;
+    this.noteSecrets(...outputs.filter((o) => !o.includes('$')));
     const cases = outputs
       .map((o, i) => `${i === outputs.length - 1 ? '*' : i + 1}) printf '%s\\n' ${quote(o)} ;;`)
       .join('\n  ');
@@ -142,6 +146,9 @@ export class CogEnv {
     args: string[],
     options: { env?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<RunResult> {
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+      if (isSecretName(name)) this.noteSecrets(value);
+    }
     return new Promise((resolvePromise) => {
       // setsid: no controlling terminal, as under CI or a GUI; stdin is /dev/null.
       const child = spawn('setsid', ['--wait', process.execPath, cli, ...args], {
@@ -159,6 +166,7 @@ export class CogEnv {
       const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
       child.on('close', (code) => {
         clearTimeout(timer);
+        this.noteSecrets(...tokensIn(stdout));
         resolvePromise({ code, stdout, stderr });
       });
     });
@@ -206,8 +214,23 @@ export class CogEnv {
     }
   }
 
+  /** Adds secrets (a password typed into a terminal, a token read another way) to the scan at cleanup. */
+  noteSecrets(...values: string[]): void {
+    for (const v of values) if (v) this.secrets.add(v);
+  }
+
+  /**
+   * Stops the daemon, scans what cog-token left for secrets (secret-scan.ts: a hit fails the test and keeps
+   * the directory for inspection), then removes the environment.
+   */
   async cleanup(): Promise<void> {
     await this.killDaemon('SIGTERM');
+    const report = scanEnvironment(this);
+    if (report.hits.length > 0) {
+      const message = `secrets at rest or in logs under ${this.root}:\n  ${report.hits.join('\n  ')}`;
+      if (process.env.COG_TOKEN_TEST_SCAN !== 'report') throw new Error(message);
+      process.stderr.write(`${message}\n`);
+    }
     rmSync(this.root, { recursive: true, force: true });
   }
 

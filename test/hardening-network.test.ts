@@ -1,0 +1,160 @@
+/**
+ * Network faults between the daemon and Cognito, injected by a TCP proxy on loopback in front of the real
+ * emulator: connection refused, a stalled connection, a reset mid-response, HTTP 500, TooManyRequests.
+ * A valid cached token is answered without touching the network; an expired one fails with the "Cognito
+ * unreachable" status once the daemon's deadline passes, keeps the refresh token, and the next get after the
+ * network comes back refreshes with no sign-in.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TokenStore } from '../src/daemon/token-store.js';
+import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { ExitStatus } from '../src/shared/errors.js';
+import { CogEnv, type RunResult } from './support/cog.js';
+import { type FaultMode, FaultProxy } from './support/fault-proxy.js';
+import { request } from './support/raw-client.js';
+
+const PW = 'Netw0rk-fault!';
+const faults: FaultMode[] = ['refuse', 'reset', 'http500', 'throttle', 'stall'];
+
+let emu: Emulator;
+let proxy: FaultProxy;
+const envs: CogEnv[] = [];
+
+beforeAll(async () => {
+  emu = await Emulator.start();
+  proxy = await FaultProxy.start(() => emu.port);
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await emu?.stop({ removeDir: true });
+});
+afterEach(async () => {
+  await proxy.set('pass');
+  for (const env of envs.splice(0)) await env.cleanup();
+});
+
+async function setup(): Promise<{ env: CogEnv; pool: Pool }> {
+  const pool = await emu.createPool();
+  await emu.createUser(pool, 'alice', PW);
+  const env = CogEnv.create();
+  envs.push(env);
+  env.writeConfig(
+    CogEnv.profile('dev', emu, pool, 'alice', {
+      password_command: env.countingCommand('pw', '$COG_TEST_PW'),
+    }).replace(emu.endpoint, proxy.endpoint),
+  );
+  return { env, pool };
+}
+
+function token(r: RunResult): string {
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  return r.stdout.trim();
+}
+
+function storedRefreshToken(env: CogEnv): string | undefined {
+  const store = TokenStore.open(env.databaseFile, env.keyFile);
+  try {
+    return store.load('dev')?.tokens?.refreshToken;
+  } finally {
+    store.close();
+  }
+}
+
+/** Makes the daemon hold expired id and access tokens (what `git credential reject` does), refresh token kept. */
+async function expireCachedTokens(env: CogEnv): Promise<void> {
+  const r = await request(env.socketFile, { v: 1, op: 'invalidate', profile: 'dev' });
+  expect(r).toMatchObject({ type: 'result', op: 'invalidate' });
+}
+
+describe('network faults', () => {
+  it('while the cached token is valid, get answers from the cache and never touches the network', async () => {
+    const { env } = await setup();
+    const first = token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
+    const before = new Map(proxy.accepted);
+    for (const mode of faults) {
+      await proxy.set(mode);
+      const r = await env.run(['get', 'dev', '--no-input']);
+      expect(token(r), mode).toBe(first);
+      expect(proxy.accepted.get(mode) ?? 0, `${mode}: no connection was even tried`).toBe(
+        before.get(mode) ?? 0,
+      );
+    }
+    expect(env.runs('pw')).toBe(1);
+  });
+
+  it('an expired token under each fault: exit 5 naming the endpoint, the refresh token kept; then a refresh with no sign-in', async () => {
+    const { env } = await setup();
+    const first = token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
+    const refreshToken = storedRefreshToken(env);
+    expect(refreshToken).toBeTruthy();
+    for (const mode of faults) {
+      await proxy.set(mode);
+      const met = proxy.accepted.get(mode) ?? 0;
+      await expireCachedTokens(env);
+      // A stalled connection ends only by the daemon's own deadlines (SDK request timeouts, the get's
+      // deadline): the generous timeout here only keeps a hang from blocking the suite.
+      const r = await env.run(['get', 'dev', '--no-input'], { timeoutMs: 100_000 });
+      expect(r.stdout, mode).toBe('');
+      expect(r.code, `${mode}: ${r.stderr}`).toBe(ExitStatus.unreachable);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(lines, mode).toHaveLength(1);
+      expect(lines[0], mode).toMatch(
+        new RegExp(
+          `profile dev: cannot reach Cognito at ${proxy.endpoint.replaceAll('.', '\\.')} .*no cached token is valid`,
+        ),
+      );
+      if (mode !== 'refuse') expect(proxy.accepted.get(mode) ?? 0, `${mode} was met`).toBeGreaterThan(met);
+      expect(storedRefreshToken(env), `${mode}: refresh token untouched`).toBe(refreshToken);
+    }
+    await proxy.set('pass');
+    const again = token(await env.run(['get', 'dev', '--no-input']));
+    expect(again).not.toBe(first);
+    expect(env.runs('pw')).toBe(1);
+    expect(storedRefreshToken(env)).toBe(refreshToken);
+  }, 240_000);
+
+  it('get --timeout (and the request field) gives up on a stalled Cognito after that long, as unreachable', async () => {
+    const { env } = await setup();
+    token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
+    const refreshToken = storedRefreshToken(env);
+    await proxy.set('stall');
+    await expireCachedTokens(env);
+    const r = await request(env.socketFile, {
+      v: 1,
+      op: 'get',
+      profile: 'dev',
+      timeout: 1,
+      abilities: { tty: false, commands: false },
+    });
+    expect(r).toMatchObject({ type: 'error', code: 'unreachable' });
+    // The daemon says which deadline ended the wait (profile-manager's per-get deadline).
+    expect(r.message).toMatch(/profile dev: cannot reach Cognito .*within 1 s/);
+    expect(storedRefreshToken(env)).toBe(refreshToken);
+    // The same from the command line: --timeout, and the default (10 s) when it is not given.
+    for (const args of [['--timeout', '2'], []]) {
+      await expireCachedTokens(env);
+      const r = await env.run(['get', 'dev', '--no-input', ...args]);
+      expect(r.code, r.stderr).toBe(ExitStatus.unreachable);
+      expect(r.stderr).toMatch(new RegExp(`cannot reach Cognito .*within ${args[1] ?? 10} s`));
+    }
+    expect(storedRefreshToken(env)).toBe(refreshToken);
+    await proxy.set('pass');
+    token(await env.run(['get', 'dev', '--no-input']));
+    expect(env.runs('pw')).toBe(1);
+  }, 120_000);
+
+  it('a sign-in while Cognito refuses connections: exit 5 after one password run; once back, it signs in', async () => {
+    const { env } = await setup();
+    await proxy.set('refuse');
+    const r = await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } });
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.unreachable);
+    expect(r.stderr).toMatch(/profile dev: cannot reach Cognito/);
+    expect(env.runs('pw')).toBe(1);
+    await proxy.set('pass');
+    token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
+    expect(env.runs('pw')).toBe(2);
+  });
+});

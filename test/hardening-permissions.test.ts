@@ -1,0 +1,148 @@
+/**
+ * Other users, against the real daemon: another uid cannot reach the socket; a key file others can read, a
+ * config file or directory others can change, and a client secret in a config others can read are refused
+ * with the chmod that fixes them, and the running daemon serves again once it is fixed.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { ExitStatus } from '../src/shared/errors.js';
+import { CogEnv, type RunResult } from './support/cog.js';
+
+const PW = 'Perm1ssions-pw!';
+const pwEnv = { COG_TEST_PW: PW };
+let emu: Emulator;
+let pool: Pool;
+const envs: CogEnv[] = [];
+
+beforeAll(async () => {
+  emu = await Emulator.start();
+  pool = await emu.createPool();
+  await emu.createUser(pool, 'alice', PW);
+});
+afterAll(async () => {
+  await emu?.stop({ removeDir: true });
+});
+afterEach(async () => {
+  for (const env of envs.splice(0)) await env.cleanup();
+});
+
+function newEnv(extra: Record<string, string> = {}): CogEnv {
+  const env = CogEnv.create();
+  envs.push(env);
+  env.writeConfig(
+    CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW', ...extra }),
+  );
+  return env;
+}
+
+function good(r: RunResult): string {
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  return r.stdout.trim();
+}
+
+function refused(r: RunResult, pattern: RegExp): void {
+  expect(r.stdout).toBe('');
+  expect(r.code, r.stderr).toBe(ExitStatus.unsafeState);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** What `connect` gives the user `nobody` on this path. */
+function connectAsNobody(path: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        process.execPath,
+        '-e',
+        `require('net').connect(${JSON.stringify(path)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`,
+      ],
+      (_error, stdout, stderr) => resolve((stdout + stderr).trim()),
+    );
+  });
+}
+
+describe('other users', () => {
+  it('another uid gets EACCES on the socket even when every directory above it is open', async () => {
+    const env = newEnv();
+    good(await env.run(['get', 'dev'], { env: pwEnv }));
+    chmodSync(env.root, 0o755);
+    chmodSync(dirname(env.runtimeDir), 0o755);
+    expect(await connectAsNobody(env.socketFile)).toBe('EACCES');
+    // Even with the directory opened by mistake after the start, the 0600 socket itself refuses.
+    chmodSync(env.runtimeDir, 0o755);
+    try {
+      expect(await connectAsNobody(env.socketFile)).toBe('EACCES');
+    } finally {
+      chmodSync(env.runtimeDir, 0o700);
+    }
+  });
+
+  it('a key file others can read: refused with chmod 600; fixed, the same daemon serves', async () => {
+    const env = newEnv();
+    const token = good(await env.run(['get', 'dev'], { env: pwEnv }));
+    await env.run(['stop']);
+    chmodSync(env.keyFile, 0o644);
+    refused(
+      await env.run(['get', 'dev', '--no-input']),
+      new RegExp(`key file ${esc(env.keyFile)} can be read by other users .*chmod 600 ${esc(env.keyFile)}`),
+    );
+    const [pid] = await env.daemonPids();
+    chmodSync(env.keyFile, 0o600);
+    expect(good(await env.run(['get', 'dev', '--no-input']))).toBe(token);
+    expect(await env.daemonPids()).toEqual([pid]);
+  });
+
+  it('a config file or directory others can change: refused with chmod go-w, last good version included', async () => {
+    const env = newEnv();
+    const token = good(await env.run(['get', 'dev'], { env: pwEnv }));
+    chmodSync(env.configFile, 0o666);
+    refused(
+      await env.run(['get', 'dev', '--no-input']),
+      new RegExp(
+        `config file ${esc(env.configFile)} can be changed by other users \\(mode 666\\).*run chmod go-w ${esc(env.configFile)}`,
+      ),
+    );
+    chmodSync(env.configFile, 0o644);
+    expect(good(await env.run(['get', 'dev', '--no-input']))).toBe(token);
+    const dir = dirname(env.configFile);
+    chmodSync(dir, 0o777);
+    try {
+      refused(
+        await env.run(['get', 'dev', '--no-input']),
+        new RegExp(`directory ${esc(dir)} .*chmod go-w ${esc(dir)}`),
+      );
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+    expect(good(await env.run(['get', 'dev', '--no-input']))).toBe(token);
+  });
+
+  // Issue #3: a client secret typed into a readable config.toml is accepted, with a warning (an app client's
+  // secret ships with every install of the app; refusing would stop the user without protecting anything).
+  it('a client secret in a config file others can read: accepted, with a warning naming chmod 600', async () => {
+    const env = newEnv({ client_secret: 'not-a-real-secret-but-treated-as-one' });
+    chmodSync(env.configFile, 0o644);
+    const warned = await env.run(['get', 'dev'], { env: pwEnv });
+    expect(warned.stdout).toMatch(/^eyJ/);
+    expect(warned.stderr).toMatch(
+      new RegExp(
+        `warning: ${esc(env.configFile)} holds a client secret \\(profile dev\\).*chmod 600 ${esc(env.configFile)}`,
+      ),
+    );
+    chmodSync(env.configFile, 0o600);
+    const r = await env.run(['get', 'dev'], { env: pwEnv });
+    // The emulator does not check secrets; what matters is that the config is used again.
+    expect(r.stderr).not.toMatch(/client secret/);
+  });
+});
