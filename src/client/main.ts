@@ -4,6 +4,7 @@
  * the terminal and messages to stderr as one line naming the profile and the next step.
  */
 import { realpathSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -39,8 +40,28 @@ async function request(
   req: Request,
   options: { start: boolean; noInput?: boolean; terminal?: boolean },
 ): Promise<Result> {
-  const socket = options.start ? await connectOrStart(paths) : await connectIfRunning(paths);
-  if (!socket) throw new CogTokenError('daemon-unreachable', 'no daemon is running');
+  const r = await requestOn(
+    options.start ? await connectOrStart(paths) : await connectIfRunning(paths),
+    paths,
+    req,
+    options,
+  );
+  if (!r) throw new CogTokenError('daemon-unreachable', 'no daemon is running');
+  return r;
+}
+
+/** For commands that never start a daemon (status, stop, reload): undefined when none runs. */
+async function requestIfRunning(paths: Paths, req: Request): Promise<Result | undefined> {
+  return requestOn(await connectIfRunning(paths), paths, req, {});
+}
+
+async function requestOn(
+  socket: Socket | undefined,
+  paths: Paths,
+  req: Request,
+  options: { noInput?: boolean; terminal?: boolean },
+): Promise<Result | undefined> {
+  if (!socket) return undefined;
   const answerer = asking({
     noInput: options.noInput === true,
     ...(options.terminal === false ? { terminal: false } : {}),
@@ -343,8 +364,8 @@ async function main(argv: string[]): Promise<number> {
       (args) =>
         run(async () => {
           const paths = resolvePaths();
-          const socket = await connectIfRunning(paths);
-          if (!socket) {
+          const r = await requestIfRunning(paths, { v: protocolVersion, op: 'status' });
+          if (!r) {
             if (args.json)
               process.stdout.write(`${JSON.stringify({ daemon: null, socket: paths.socketFile })}\n`);
             else
@@ -353,8 +374,7 @@ async function main(argv: string[]): Promise<number> {
               );
             return ExitStatus.ok;
           }
-          socket.destroy();
-          const r = await request(paths, { v: protocolVersion, op: 'status' }, { start: false });
+
           if (r.op !== 'status') throw new CogTokenError('internal', 'the daemon answered another question');
           process.stdout.write(
             args.json ? `${JSON.stringify(r.status, null, 2)}\n` : formatStatus(r.status, Date.now()),
@@ -368,14 +388,11 @@ async function main(argv: string[]): Promise<number> {
       () => {},
       () =>
         run(async () => {
-          const paths = resolvePaths();
-          const socket = await connectIfRunning(paths);
-          if (!socket) {
+          const r = await requestIfRunning(resolvePaths(), { v: protocolVersion, op: 'stop' });
+          if (!r) {
             say('no daemon is running');
             return ExitStatus.ok;
           }
-          socket.destroy();
-          const r = await request(paths, { v: protocolVersion, op: 'stop' }, { start: false });
           if (r.op === 'stop') say(`daemon ${r.pid} stopped`);
           return ExitStatus.ok;
         })(),
@@ -386,14 +403,11 @@ async function main(argv: string[]): Promise<number> {
       () => {},
       () =>
         run(async () => {
-          const paths = resolvePaths();
-          const socket = await connectIfRunning(paths);
-          if (!socket) {
+          const r = await requestIfRunning(resolvePaths(), { v: protocolVersion, op: 'reload' });
+          if (!r) {
             say('no daemon is running; the next command reads the config');
             return ExitStatus.ok;
           }
-          socket.destroy();
-          const r = await request(paths, { v: protocolVersion, op: 'reload' }, { start: false });
           if (r.op !== 'reload') throw new CogTokenError('internal', 'the daemon answered another question');
           say(
             `config reloaded: ${r.profiles.length} profile(s) ready${r.profiles.length ? ` (${r.profiles.join(', ')})` : ''}`,
@@ -455,14 +469,9 @@ async function main(argv: string[]): Promise<number> {
             process.stdout.write(`${f.path}: ${what}\n`);
           }
           const paths = resolvePaths();
-          const socket = await connectIfRunning(paths);
-          if (socket) {
-            socket.destroy();
-            const r = await request(paths, { v: protocolVersion, op: 'ping' }, { start: false });
-            if (r.op === 'ping') process.stdout.write(`daemon: pid ${r.pid}, version ${r.version}\n`);
-          } else {
-            process.stdout.write(`daemon: not running (socket ${paths.socketFile})\n`);
-          }
+          const r = await requestIfRunning(paths, { v: protocolVersion, op: 'ping' });
+          if (r?.op === 'ping') process.stdout.write(`daemon: pid ${r.pid}, version ${r.version}\n`);
+          else process.stdout.write(`daemon: not running (socket ${paths.socketFile})\n`);
           if (states.some((f) => f.state !== 'absent')) {
             process.stdout.write(
               platform === 'linux'
