@@ -59,6 +59,8 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t.startsWith('pkg:node:') ||
     t.startsWith('pkg:@aws-sdk/') ||
     (t === 'client' && i.target.endsWith('client/answers.js')),
+  bench: (_i, t) =>
+    t === 'shared' || t === 'client' || t === 'emulator' || t === 'bench' || t.startsWith('pkg:node:'),
 };
 
 describe('import rules (ARCHITECTURE.md)', () => {

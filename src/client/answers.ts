@@ -3,25 +3,13 @@
  * (in this client's environment and working directory), or ask on the terminal (/dev/tty, never stdout).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { isatty } from 'node:tty';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
+import { hasTerminal } from './abilities.js';
 import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
 
-const maxCommandOutput = 64 * 1024;
+export { hasTerminal };
 
-/** True when this process has a controlling terminal to ask on. */
-export function hasTerminal(): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync('/dev/tty', 'r+');
-    return isatty(fd);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
+const maxCommandOutput = 64 * 1024;
 
 function runCommand(
   command: string,
@@ -94,10 +82,11 @@ export class Answerer {
   readonly abilities: Abilities;
   private terminal: Terminal | null | undefined;
 
-  constructor(options: { noInput: boolean }) {
+  /** `terminal`: whether there is a controlling terminal, when the caller has already looked. */
+  constructor(options: { noInput: boolean; terminal?: boolean }) {
     this.abilities = options.noInput
       ? { tty: false, commands: false }
-      : { tty: hasTerminal(), commands: true };
+      : { tty: options.terminal ?? hasTerminal(), commands: true };
   }
 
   async answer(ask: Ask): Promise<Answer> {

@@ -2,12 +2,13 @@
  * Who in this client answers the daemon's questions: the profile's commands and the terminal (answers.ts),
  * then, without a terminal, a pinentry program. `terminal: false` keeps the terminal out (git with
  * GIT_TERMINAL_PROMPT=0) while commands and pinentry still answer.
+ *
+ * Most requests are never asked anything, so the answering code (terminal, commands, pinentry) is loaded
+ * with the first question; only the abilities (abilities.ts) are worked out up front.
  */
-import { loadConfig } from '../shared/config.js';
-import { resolvePaths } from '../shared/paths.js';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
-import { Answerer } from './answers.js';
-import { answerWithPinentry, pinentryForClient } from './pinentry.js';
+import { clientAbilities } from './abilities.js';
+import type { Answerer } from './answers.js';
 
 export interface Asking {
   readonly abilities: Abilities;
@@ -15,38 +16,32 @@ export interface Asking {
   close(): void;
 }
 
-/** The pinentry_program of the profile, else the global one, from the client's own view of the config. */
-function configuredPinentry(profile: string | undefined): string | undefined {
-  try {
-    const config = loadConfig(resolvePaths().configFile);
-    return (profile ? config.profiles.get(profile)?.pinentryProgram : undefined) ?? config.pinentryProgram;
-  } catch {
-    return undefined; // A broken config is the daemon's to report.
-  }
-}
-
-export function asking(options: {
+export async function asking(options: {
   noInput: boolean;
   terminal?: boolean;
   /** The profile of a `get`: only then is a pinentry looked for (and the config read for it). */
   profile?: string;
-}): Asking {
-  const answerer = new Answerer({ noInput: options.noInput });
-  const tty = answerer.abilities.tty && options.terminal !== false;
-  // Only a client without a terminal offers a pinentry: with one, the terminal is the better place to ask.
-  const pinentry =
-    options.noInput || tty || options.profile === undefined || answerer.abilities.pinentry
-      ? undefined
-      : pinentryForClient(configuredPinentry(options.profile));
-  const abilities: Abilities = { ...answerer.abilities, tty, ...(pinentry ? { pinentry: true } : {}) };
+  /** The config file a pinentry_program may be set in. */
+  configFile?: string;
+}): Promise<Asking> {
+  const { abilities, terminal, pinentry } = await clientAbilities(options);
+  const tty = abilities.tty;
+  let answerer: Answerer | undefined;
   return {
     abilities,
     async answer(ask: Ask): Promise<Answer> {
-      if ((ask.command && abilities.commands) || tty || answerer.abilities.pinentry) {
+      if ((ask.command && abilities.commands) || tty) {
+        if (!answerer) {
+          const { Answerer } = await import('./answers.js');
+          answerer = new Answerer({ noInput: options.noInput, terminal });
+        }
         const a = await answerer.answer(ask);
         if (!pinentry || !('error' in a) || a.error !== 'no-input') return a;
       }
-      if (pinentry) return answerWithPinentry(ask, pinentry);
+      if (pinentry) {
+        const { answerWithPinentry } = await import('./pinentry.js');
+        return answerWithPinentry(ask, pinentry);
+      }
       return {
         v: protocolVersion,
         type: 'answer',
@@ -55,6 +50,6 @@ export function asking(options: {
         message: 'no terminal, command or pinentry',
       };
     },
-    close: () => answerer.close(),
+    close: () => answerer?.close(),
   };
 }

@@ -2,7 +2,6 @@
  * Talking to the daemon: connect to its socket, start it on demand (detached, logging to a 0600 file), send
  * one request and follow the conversation until its result.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +18,24 @@ import {
 } from '../shared/protocol.js';
 
 const startDeadlineMs = 15_000;
+/** Polls for the socket of a daemon just started: often at first (it is ready within a few hundred ms). */
+const firstPollMs = 2;
+const fastPollMs = 10;
+const fastPollingMs = 2_000;
+const slowPollMs = 100;
 
-function tryConnect(path: string): Promise<Socket | NodeJS.ErrnoException> {
+/**
+ * V8 options for a daemon started here: a small young generation (semi-spaces of 2 MiB instead of growing
+ * to 16). The daemon's garbage is short-lived request objects; under sustained load the default lets the
+ * young generation grow the resident memory by 10 MiB or more, never given back (BENCHMARKS.md).
+ */
+export const daemonNodeOptions: readonly string[] = ['--max-semi-space-size=2'];
+
+/** `send`: written as the connection is made, so the daemon may find the request with the connection. */
+function tryConnect(path: string, send?: string): Promise<Socket | NodeJS.ErrnoException> {
   return new Promise((resolve) => {
     const socket = connect(path);
+    if (send !== undefined) socket.write(send);
     const onError = (error: NodeJS.ErrnoException) => resolve(error);
     socket.once('error', onError);
     socket.once('connect', () => {
@@ -43,9 +56,12 @@ function unreachable(paths: Paths, detail: string): CogTokenError {
   );
 }
 
-/** Connects to a running daemon, or returns undefined when none runs. */
-export async function connectIfRunning(paths: Paths): Promise<Socket | undefined> {
-  const r = await tryConnect(paths.socketFile);
+/**
+ * Connects to a running daemon, or returns undefined when none runs. `send` (a request line) goes out with
+ * the connection.
+ */
+export async function connectIfRunning(paths: Paths, send?: string): Promise<Socket | undefined> {
+  const r = await tryConnect(paths.socketFile, send);
   if (!(r instanceof Error)) return r;
   if (notRunning(r)) return undefined;
   throw unreachable(paths, r.code ?? r.message);
@@ -58,13 +74,18 @@ function openLog(paths: Paths): number {
   return fd;
 }
 
-/** Connects, starting the daemon when none runs. Many clients may race here: the daemon's lock picks one. */
-export async function connectOrStart(paths: Paths): Promise<Socket> {
-  const first = await connectIfRunning(paths);
+/**
+ * Connects, starting the daemon when none runs; `send` goes out with the connection that succeeds. Many
+ * clients may race here: the daemon's lock picks one.
+ */
+export async function connectOrStart(paths: Paths, send?: string): Promise<Socket> {
+  const first = await connectIfRunning(paths, send);
   if (first) return first;
+  // child_process is loaded only here: a running daemon is the common case.
+  const { spawn } = await import('node:child_process');
   const logFd = openLog(paths);
   const entry = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...daemonNodeOptions, entry], {
     detached: true,
     stdio: ['ignore', 'ignore', logFd],
     env: process.env,
@@ -78,11 +99,12 @@ export async function connectOrStart(paths: Paths): Promise<Socket> {
     exited = -1;
   });
   child.unref();
-  const deadline = Date.now() + startDeadlineMs;
-  let wait = 5;
+  const started = Date.now();
+  const deadline = started + startDeadlineMs;
+  let wait = firstPollMs;
   let last = 'not started';
   while (Date.now() < deadline) {
-    const r = await tryConnect(paths.socketFile);
+    const r = await tryConnect(paths.socketFile, send);
     if (!(r instanceof Error)) return r;
     if (!notRunning(r)) throw unreachable(paths, r.code ?? r.message);
     last = r.code ?? r.message;
@@ -90,20 +112,21 @@ export async function connectOrStart(paths: Paths): Promise<Socket> {
     if (exited !== undefined && exited !== 0)
       throw unreachable(paths, `the daemon exited with status ${exited}`);
     await new Promise((resolve) => setTimeout(resolve, wait));
-    wait = Math.min(wait * 2, 200);
+    wait = Date.now() - started < fastPollingMs ? Math.min(wait * 2, fastPollMs) : slowPollMs;
   }
   child.kill();
   throw unreachable(paths, `not ready after ${startDeadlineMs / 1000} s: ${last}`);
 }
 
 /**
- * Sends one request and returns its result; `onAsk` answers the daemon's questions. Error replies become
- * CogTokenErrors with the daemon's code and message.
+ * Follows one request to its result; `onAsk` answers the daemon's questions. `request` is sent first unless
+ * it is undefined (it went out with the connection). Error replies become CogTokenErrors with the daemon's
+ * code and message.
  */
 export function exchange(
   socket: Socket,
   paths: Paths,
-  request: Request,
+  request: Request | undefined,
   onAsk?: (ask: Ask) => Promise<Answer>,
 ): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -155,6 +178,6 @@ export function exchange(
     socket.on('data', (data: Buffer) => splitter.push(data));
     socket.once('error', (error) => finish(unreachable(paths, error.message)));
     socket.once('close', () => finish(unreachable(paths, 'the daemon closed the connection')));
-    socket.write(encode(request));
+    if (request) socket.write(encode(request));
   });
 }

@@ -1,0 +1,212 @@
+/**
+ * An isolated cog-token world for the benchmark and the shared-work test: its own XDG directories, config
+ * file and daemon, driven through the built command line (dist/client/main.js) and daemon
+ * (dist/daemon/main.js), as a user's shell would.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { daemonNodeOptions } from '../client/daemon-connection.js';
+import type { Pool } from '../emulator/harness.js';
+import { protocolVersion } from '../shared/protocol.js';
+import { requestOnce } from './daemon-socket.js';
+
+/** Two levels up from src/bench or dist/bench: the package root. */
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const cliEntry = join(packageRoot, 'dist/client/main.js');
+export const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let wait = 2;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 50);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resident memory of a process in bytes (VmRSS), or undefined when it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class World {
+  readonly env: Record<string, string>;
+  readonly configFile: string;
+  readonly socketFile: string;
+  readonly lockFile: string;
+  readonly logFile: string;
+  private daemon?: ChildProcess;
+
+  private constructor(readonly root: string) {
+    this.configFile = join(root, 'config', 'cog-token', 'config.toml');
+    this.socketFile = join(root, 'run', 'cog-token', 'sock');
+    this.lockFile = join(root, 'run', 'cog-token', 'daemon.lock');
+    this.logFile = join(root, 'state', 'cog-token', 'daemon.log');
+    // Only what a user's shell would pass that matters here; no session bus, so the key lives in a file.
+    this.env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: root,
+      XDG_CONFIG_HOME: join(root, 'config'),
+      XDG_DATA_HOME: join(root, 'data'),
+      XDG_STATE_HOME: join(root, 'state'),
+      XDG_CACHE_HOME: join(root, 'cache'),
+      XDG_RUNTIME_DIR: join(root, 'run'),
+    };
+  }
+
+  /** A short path under /tmp: socket paths must stay under 108 bytes. */
+  static create(): World {
+    const root = mkdtempSync('/tmp/cogb-');
+    mkdirSync(join(root, 'config', 'cog-token'), { recursive: true });
+    mkdirSync(join(root, 'run'), { mode: 0o700 });
+    return new World(root);
+  }
+
+  writeConfig(text: string): void {
+    writeFileSync(this.configFile, text, { mode: 0o600 });
+  }
+
+  /** A [profiles.NAME] table for a pool on the emulator (or a proxy in front of it: `endpoint`). */
+  static profile(
+    name: string,
+    endpoint: string,
+    pool: Pool,
+    username: string,
+    extra: Record<string, string | number> = {},
+  ): string {
+    const lines = [
+      `[profiles.${name}]`,
+      `region = "${pool.region}"`,
+      `user_pool_id = "${pool.poolId}"`,
+      `client_id = "${pool.clientId}"`,
+      `username = "${username}"`,
+      'auth_flow = "USER_PASSWORD_AUTH"',
+      `endpoint = "${endpoint}"`,
+    ];
+    for (const [k, v] of Object.entries(extra)) {
+      lines.push(`${k} = ${typeof v === 'number' ? v : JSON.stringify(v)}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** Runs the command line to the end. */
+  run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [cliEntry, ...args], {
+        env: { ...this.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /**
+   * Runs `node <args>` in this world with stdout and stderr captured, as `$(...)` would, and returns the wall
+   * time in ms from spawn to exit. Synchronous: nothing else in this process competes while it runs.
+   */
+  timeNode(args: string[]): { ms: number; code: number | null; stdout: string } {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    return { ms, code: r.status, stdout: String(r.stdout) };
+  }
+
+  /**
+   * Starts a daemon and waits until it answers: detached, its log in the usual file, with the Node options
+   * a client gives a daemon it starts (daemon-connection.ts), plus `nodeArgs` (profiling, experiments).
+   */
+  async startDaemon(options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<number> {
+    mkdirSync(join(this.root, 'state', 'cog-token'), { recursive: true, mode: 0o700 });
+    const log = openSync(this.logFile, 'a', 0o600);
+    const child = spawn(process.execPath, [...daemonNodeOptions, ...(options.nodeArgs ?? []), daemonEntry], {
+      env: { ...this.env, ...options.env },
+      stdio: ['ignore', 'ignore', log],
+      detached: true,
+    });
+    closeSync(log);
+    child.unref();
+    this.daemon = child;
+    const pid = child.pid as number;
+    await waitUntil('the daemon to answer', () => this.pings(pid));
+    return pid;
+  }
+
+  /** True when the daemon with this pid answers a ping on the socket. */
+  async pings(pid: number): Promise<boolean> {
+    try {
+      const r = await requestOnce(this.socketFile, { v: protocolVersion, op: 'ping' });
+      return r.type === 'result' && 'pid' in r && r.pid === pid;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The pid the daemon's lock file names, while that process lives. */
+  daemonPid(): number | undefined {
+    try {
+      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
+      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops this world's daemon (SIGTERM) and waits until it is gone. */
+  async stopDaemon(): Promise<void> {
+    const pids = new Set<number>();
+    const pid = this.daemonPid();
+    if (pid) pids.add(pid);
+    if (this.daemon?.pid && this.daemon.exitCode === null) pids.add(this.daemon.pid);
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGTERM');
+      } catch {
+        // Gone.
+      }
+      await waitUntil(`daemon ${p} to exit`, () => !pidAlive(p));
+    }
+    this.daemon = undefined;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stopDaemon();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

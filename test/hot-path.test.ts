@@ -1,0 +1,159 @@
+/**
+ * The `get` hot path (issue #5): the plain forms are parsed by hand and answered with only the bundle's
+ * main file loaded; everything else still goes to yargs, with the same result. Speed itself is measured by
+ * `npm run bench`, never here.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGetArgs } from '../src/client/get-args.js';
+import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { ExitStatus } from '../src/shared/errors.js';
+import { CogEnv, cli, type RunResult } from './support/cog.js';
+
+const PW = 'Hot-Path-Pa55!';
+let emu: Emulator;
+let pool: Pool;
+let env: CogEnv;
+
+beforeAll(async () => {
+  emu = await Emulator.start();
+  pool = await emu.createPool();
+  await emu.createUser(pool, 'alice', PW);
+  env = CogEnv.create();
+  env.writeConfig(
+    CogEnv.profile('dev', emu, pool, 'alice', {
+      password_command: 'printenv COG_TEST_PW',
+      header_prefix: 'Bearer',
+    }),
+  );
+  expect((await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).code).toBe(0);
+});
+afterAll(async () => {
+  await env?.cleanup();
+  await emu?.stop({ removeDir: true });
+});
+
+/** Runs the command line with a preload that records, at exit, every file and built-in module it loaded. */
+function runRecording(args: string[]): Promise<RunResult & { files: string[]; builtins: string[] }> {
+  const record = join(env.root, `loaded-${Date.now()}-${Math.random()}.json`);
+  const preload = join(env.root, 'record-loads.cjs');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));\n`,
+  );
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--require', preload, cli, ...args], {
+      env: env.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => {
+      env.noteSecrets(...stdout.split(/\s+/).filter((w) => w.startsWith('eyJ')));
+      const loaded = JSON.parse(readFileSync(record, 'utf8')) as { files: string[]; builtins: string[] };
+      resolve({ code, stdout, stderr, ...loaded });
+    });
+  });
+}
+
+const ours = (files: string[]) =>
+  files.filter((f) => !f.endsWith('record-loads.cjs')).map((f) => f.replace(/^.*\/dist\//, 'dist/'));
+
+describe('cog-token get: the hot path', () => {
+  it('loads one file: no yargs, no answering code, no config parser, no SQLite or AWS SDK, no child_process', async () => {
+    const r = await runRecording(['get', 'dev']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(ours(r.files)).toEqual(['dist/client/main.js']);
+    expect(r.builtins).not.toContain('NativeModule child_process');
+  });
+
+  it('--format header parses the config (header_prefix), and only then', async () => {
+    const r = await runRecording(['get', 'dev', '--format', 'header']);
+    expect(r.stdout).toMatch(/^Authorization: Bearer eyJ/);
+    expect(ours(r.files)).toEqual(['dist/client/main.js', 'dist/client/config.js']);
+  });
+
+  it('anything else goes to yargs: --help, an unknown option, another command', async () => {
+    const help = await runRecording(['get', 'dev', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--min-valid/);
+    expect(ours(help.files)).toContain('dist/client/cli.js');
+    const unknown = await runRecording(['get', 'dev', '--bogus']);
+    expect(unknown.code).toBe(ExitStatus.usage);
+    expect(unknown.stderr).toMatch(/Unknown argument: bogus/);
+    const status = await runRecording(['status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ pid: expect.any(Number) });
+  });
+
+  it('a form the hand parser leaves to yargs gives the same answer as the one it takes', async () => {
+    const pairs: [string[], string[]][] = [
+      [
+        ['get', 'dev', '--format', 'json', '--token', 'access'],
+        ['get', 'dev', '--format', 'json', '--token', 'access', '--'],
+      ],
+      [
+        ['get', 'dev', '--min-valid', '600', '--format=env'],
+        ['get', 'dev', '--minValid', '600', '--format=env'],
+      ],
+      [
+        ['get', 'dev', '--timeout', '0'],
+        ['get', 'dev', '--timeout', '0', '--'],
+      ],
+    ];
+    for (const [fast, slow] of pairs) {
+      const a = await runRecording(fast);
+      const b = await runRecording(slow);
+      expect(ours(a.files), fast.join(' ')).toEqual(['dist/client/main.js']);
+      expect(ours(b.files), slow.join(' ')).toContain('dist/client/cli.js');
+      expect({ code: a.code, stdout: a.stdout, stderr: a.stderr }).toEqual({
+        code: b.code,
+        stdout: b.stdout,
+        stderr: b.stderr,
+      });
+    }
+  });
+});
+
+describe('parseGetArgs', () => {
+  it('takes the plain forms, in any order', () => {
+    expect(parseGetArgs(['get', 'dev'])).toEqual({ profile: 'dev', input: true, format: 'token' });
+    expect(
+      parseGetArgs(['get', '--no-input', '--token=access', 'dev', '--min-valid', '60', '--format', 'json']),
+    ).toEqual({ profile: 'dev', token: 'access', minValid: 60, input: false, format: 'json' });
+    expect(parseGetArgs(['get', 'dev', '--timeout', '2.5'])).toMatchObject({ timeout: 2.5 });
+  });
+
+  it('leaves everything else to yargs', () => {
+    for (const argv of [
+      ['status'],
+      ['get'],
+      ['get', 'dev', 'extra'],
+      ['get', 'dev', '--help'],
+      ['get', 'dev', '-h'],
+      ['get', 'dev', '--token', 'id', '--token', 'access'],
+      ['get', 'dev', '--token'],
+      ['get', 'dev', '--token', '--no-input'],
+      ['get', 'dev', '--token', 'refresh'],
+      ['get', 'dev', '--min-valid', '1e3'],
+      ['get', 'dev', '--min-valid', '-1'],
+      ['get', 'dev', '--minValid', '60'],
+      ['get', 'dev', '--input', '--no-input'],
+      ['get', 'dev', '--input=false'],
+      ['get', 'dev', '--format', 'yaml'],
+      ['get', 'dev', '--'],
+      ['get', '007'],
+      ['get', 'bad/name'],
+    ]) {
+      expect(parseGetArgs(argv), argv.join(' ')).toBeUndefined();
+    }
+  });
+});
