@@ -69,6 +69,8 @@ export class ConfigSource {
   private stamp = '';
   private error?: Error;
   private unsafe?: UnsafeStateError;
+  /** The file was looked at in this turn of the event loop (see current()). */
+  private lookedThisTurn = false;
 
   constructor(readonly file: string) {}
 
@@ -91,6 +93,14 @@ export class ConfigSource {
   }
 
   current(): { config: Config; warning?: string } {
+    if (this.lookedThisTurn) return this.answer();
+    // Requests that arrive together (one turn of the event loop: up to hundreds under load) share one look
+    // at the file. Each was sent before this turn began, so a change made before any was sent is still seen;
+    // two stat() calls per request were the daemon's largest cost after the socket writes.
+    this.lookedThisTurn = true;
+    setImmediate(() => {
+      this.lookedThisTurn = false;
+    });
     const stamp = this.currentStamp();
     if (stamp !== this.stamp) {
       this.stamp = stamp;
@@ -111,6 +121,10 @@ export class ConfigSource {
         }
       }
     }
+    return this.answer();
+  }
+
+  private answer(): { config: Config; warning?: string } {
     if (this.unsafe) throw this.unsafe;
     if (this.error) {
       if (!this.good) throw this.error;
@@ -122,6 +136,7 @@ export class ConfigSource {
   /** Reads the file again now, whatever its stamp says; throws what a get would get. */
   reload(): ReloadSummary {
     this.stamp = '';
+    this.lookedThisTurn = false;
     const { config, warning } = this.current();
     const warnings = [...config.warnings, ...(warning ? [warning] : [])];
     return {
