@@ -81,6 +81,8 @@ describe('damaged state', () => {
     expect((await env.run(['get', 'dev'])).stderr).toBe('');
     const status = JSON.parse((await env.run(['status', '--json'])).stdout);
     expect(status.notices).toEqual([expect.stringMatching(/was damaged/)]);
+    // The human status says it too.
+    expect((await env.run(['status'])).stdout).toMatch(/^store: .*token store .*was damaged/m);
   });
 
   it('a truncated key file: key and data moved aside (never replaced in place), then a sign-in', async () => {
@@ -166,6 +168,7 @@ describe('damaged state', () => {
     expect(readFileSync(env.databaseFile).equals(before)).toBe(true);
     const status = JSON.parse((await env.run(['status', '--json'])).stdout);
     expect(status.storeError).toMatch(/newer than this cog-token/);
+    expect((await env.run(['status'])).stdout).toMatch(/^store: error: .*newer than this cog-token/m);
     // Put back (as after an upgrade): the same daemon opens it on the next request.
     const back = new Database(env.databaseFile);
     back.pragma(`user_version = ${schemaVersion}`);

@@ -5,6 +5,7 @@
  * unreachable" status once the daemon's deadline passes, keeps the refresh token, and the next get after the
  * network comes back refreshes with no sign-in.
  */
+import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
 import { Emulator, type Pool } from '../src/emulator/harness.js';
@@ -144,6 +145,65 @@ describe('network faults', () => {
     token(await env.run(['get', 'dev', '--no-input']));
     expect(env.runs('pw')).toBe(1);
   }, 120_000);
+
+  it('logout while Cognito is unreachable keeps the tokens (exit 5) so a later logout can still revoke them; --local deletes here only', async () => {
+    const { env, pool } = await setup();
+    const first = token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
+    const refreshToken = storedRefreshToken(env) as string;
+    expect(refreshToken).toBeTruthy();
+    await proxy.set('refuse');
+    const r = await env.run(['logout', 'dev']);
+    expect(r.stdout).toBe('');
+    expect(r.code, r.stderr).toBe(ExitStatus.unreachable);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /profile dev: Cognito could not revoke the refresh token .*nothing was deleted: run cog-token logout dev again when Cognito is reachable, or cog-token logout dev --local/,
+    );
+    expect(storedRefreshToken(env)).toBe(refreshToken);
+    // Still signed in: the cached token is served, no sign-in.
+    expect(token(await env.run(['get', 'dev', '--no-input']))).toBe(first);
+    await proxy.set('pass');
+    const again = await env.run(['logout', 'dev']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/profile dev: signed out; refresh token revoked/);
+    expect(storedRefreshToken(env)).toBeUndefined();
+    await expect(
+      emu.admin().send(
+        new InitiateAuthCommand({
+          ClientId: pool.clientId,
+          AuthFlow: 'REFRESH_TOKEN_AUTH',
+          AuthParameters: { REFRESH_TOKEN: refreshToken },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+
+    // --local: no call to Cognito at all (it is down), the tokens go, the refresh token stays valid there.
+    token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
+    const second = storedRefreshToken(env) as string;
+    await proxy.set('refuse');
+    const before = proxy.accepted.get('refuse') ?? 0;
+    const local = await env.run(['logout', 'dev', '--local']);
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.stderr).toMatch(
+      /profile dev: signed out here; the refresh token was not revoked at Cognito/,
+    );
+    expect(proxy.accepted.get('refuse') ?? 0).toBe(before);
+    expect(storedRefreshToken(env)).toBeUndefined();
+    const gone = await env.run(['get', 'dev', '--no-input']);
+    expect(gone.code).toBe(ExitStatus.needsSignIn);
+    const stillValid = await emu.admin().send(
+      new InitiateAuthCommand({
+        ClientId: pool.clientId,
+        AuthFlow: 'REFRESH_TOKEN_AUTH',
+        AuthParameters: { REFRESH_TOKEN: second },
+      }),
+    );
+    expect(stillValid.AuthenticationResult?.IdToken).toBeTruthy();
+    // Nothing left: a logout says so.
+    const none = await env.run(['logout', 'dev']);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/profile dev: was not signed in/);
+  }, 60_000);
 
   it('a sign-in while Cognito refuses connections: exit 5 after one password run; once back, it signs in', async () => {
     const { env } = await setup();

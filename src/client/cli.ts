@@ -190,21 +190,27 @@ export async function runCli(argv: string[]): Promise<number> {
     )
     .command(
       'logout <profile>',
-      'revoke the refresh token at Cognito and delete the stored tokens',
-      (y) => y.positional('profile', { type: 'string', demandOption: true }),
+      'revoke the refresh token at Cognito, then delete the stored tokens',
+      (y) =>
+        y.positional('profile', { type: 'string', demandOption: true }).option('local', {
+          type: 'boolean',
+          describe: 'delete the stored tokens without asking Cognito to revoke them',
+        }),
       (args) =>
         run(async () => {
           const profile = profileArg(args.profile);
           const r = await request(
             resolvePaths(),
-            { v: protocolVersion, op: 'logout', profile },
+            { v: protocolVersion, op: 'logout', profile, ...(args.local ? { local: true } : {}) },
             { start: true },
           );
           if (r.op === 'logout') {
             say(
               r.revoked
                 ? `profile ${profile}: signed out; refresh token revoked`
-                : `profile ${profile}: was not signed in`,
+                : r.deleted
+                  ? `profile ${profile}: signed out here; the refresh token was not revoked at Cognito`
+                  : `profile ${profile}: was not signed in`,
             );
           }
           return ExitStatus.ok;

@@ -13,6 +13,8 @@ export function formatStatus(s: DaemonStatus, now: number): string {
     `socket: ${s.socket}`,
     `config: ${s.configFile}${s.configError ? ` (error: ${s.configError})` : ''}`,
   ];
+  if (s.storeError) lines.push(`store: error: ${s.storeError}`);
+  for (const notice of s.notices ?? []) lines.push(`store: ${notice}`);
   if (s.profiles.length === 0) lines.push('profiles: none');
   for (const p of s.profiles) {
     lines.push(`profile ${p.name}: ${p.state}${p.username ? ` as ${p.username}` : ''}`);

@@ -109,12 +109,13 @@ export async function runDaemon(): Promise<number> {
           };
         }
         case 'logout': {
-          const r = await open().manager.logout(request.profile);
+          const r = await open().manager.logout(request.profile, { local: request.local === true });
           return {
             v: protocolVersion,
             type: 'result',
             op: 'logout',
             revoked: r.revoked,
+            deleted: r.deleted,
             ...(r.warnings.length ? { warnings: r.warnings } : {}),
           };
         }

@@ -576,29 +576,50 @@ export class ProfileManager {
     return { warnings };
   }
 
-  async logout(name: string): Promise<{ revoked: boolean; warnings: string[] }> {
+  /**
+   * Revokes the refresh token at Cognito, then deletes the tokens here: a crash in between leaves only dead
+   * tokens behind (the next get signs in). When Cognito cannot be reached the tokens are kept, so that the
+   * next logout can still revoke them; `local` deletes them here without asking Cognito.
+   */
+  async logout(
+    name: string,
+    options: { local?: boolean } = {},
+  ): Promise<{ revoked: boolean; deleted: boolean; warnings: string[] }> {
     const { p, warnings } = this.profile(name);
     const rt = this.runtime(p);
+    // A refresh under way may rotate the refresh token: revoke the one it leaves.
+    if (rt.refresh) await rt.refresh.catch(() => undefined);
     const refreshToken = rt.tokens?.refreshToken;
+    let revoked = false;
+    if (refreshToken && !options.local) {
+      const clientSecret = await this.clientSecret(p);
+      try {
+        await this.gateway.revoke(p, refreshToken, clientSecret);
+        revoked = true;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!(error instanceof CognitoCallError) || error.kind !== 'rejected') {
+          log.warn(`profile ${name}: revocation failed, tokens kept: ${message}`);
+          throw new CogTokenError(
+            'unreachable',
+            `profile ${name}: Cognito could not revoke the refresh token (${message}); nothing was deleted: run cog-token logout ${name} again when Cognito is reachable, or cog-token logout ${name} --local to delete the tokens here only`,
+          );
+        }
+        // Cognito refuses it (already revoked or expired, or revocation is off for the app client): the token
+        // signs nobody in through this client any more, or cannot be revoked at all; delete it here.
+        warnings.push(`profile ${name}: Cognito did not revoke the refresh token (${message})`);
+      }
+    }
+    const deleted = rt.tokens !== undefined || this.store.names().includes(name);
     this.cancelTimer(rt);
     rt.tokens = undefined;
     rt.needsSignIn = false;
     rt.lastError = undefined;
     this.store.delete(name);
-    if (!refreshToken) return { revoked: false, warnings };
-    try {
-      const clientSecret = await this.clientSecret(p);
-      await this.gateway.revoke(p, refreshToken, clientSecret);
-      log.info(`profile ${name}: signed out; refresh token revoked`);
-      return { revoked: true, warnings };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      log.warn(`profile ${name}: local tokens deleted, but revocation failed: ${message}`);
-      throw new CogTokenError(
-        'unreachable',
-        `profile ${name}: local tokens deleted, but Cognito could not revoke the refresh token (${message}): run cog-token logout ${name} again when Cognito is reachable`,
-      );
-    }
+    log.info(
+      `profile ${name}: signed out${revoked ? '; refresh token revoked' : options.local ? ' here only' : ''}`,
+    );
+    return { revoked, deleted, warnings };
   }
 
   status(): { profiles: ProfileStatus[]; configError?: string } {

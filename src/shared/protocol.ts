@@ -39,7 +39,8 @@ export type Request =
       timeout?: number;
       abilities: Abilities;
     }
-  | { v: number; op: 'logout'; profile: string }
+  /** Revoke at Cognito, then delete here; `local`: delete here only. */
+  | { v: number; op: 'logout'; profile: string; local?: boolean }
   /** The user's devices at Cognito; `forget` forgets one (there and here). */
   | { v: number; op: 'devices'; profile: string; forget?: string }
   /** Forget the cached id and access tokens (they were rejected): the next get refreshes. */
@@ -139,7 +140,7 @@ export type Result =
       expiresAt: number;
       warnings?: string[];
     }
-  | { v: number; type: 'result'; op: 'logout'; revoked: boolean; warnings?: string[] }
+  | { v: number; type: 'result'; op: 'logout'; revoked: boolean; deleted: boolean; warnings?: string[] }
   | { v: number; type: 'result'; op: 'invalidate'; warnings?: string[] }
   | { v: number; type: 'result'; op: 'devices'; devices: DeviceEntry[]; warnings?: string[] }
   | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
@@ -256,7 +257,12 @@ export function parseRequest(value: unknown): Request | string {
         return 'forget must be a device key';
       return { v: protocolVersion, op, profile: value.profile, ...(forget ? { forget } : {}) };
     }
-    case 'logout':
+    case 'logout': {
+      if (!isProfileName(value.profile)) return 'profile must be a profile name';
+      const local = value.local;
+      if (local !== undefined && typeof local !== 'boolean') return 'local must be true or false';
+      return { v: protocolVersion, op, profile: value.profile, ...(local ? { local } : {}) };
+    }
     case 'invalidate':
       if (!isProfileName(value.profile)) return 'profile must be a profile name';
       return { v: protocolVersion, op, profile: value.profile };
