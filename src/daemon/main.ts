@@ -11,6 +11,7 @@ import {
   protocolVersion,
   type Request,
 } from '../shared/protocol.js';
+import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { version } from '../shared/version.js';
 import { SdkCognitoGateway } from './cognito-gateway.js';
 import { ConfigSource } from './config-source.js';
@@ -25,24 +26,8 @@ import { TokenStore } from './token-store.js';
 /** Connections served at once; Node closes any beyond this at once (the client may retry). */
 const maxConnections = 256;
 
-/** The AWS SDK warns about Node 20 on load; that belongs in the log at most, never on a user's terminal. */
-function quietSdkWarnings(): void {
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = String(warning instanceof Error ? `${warning.name} ${warning.message}` : warning);
-    if (
-      text.includes('NodeVersionSupportWarning') ||
-      JSON.stringify(rest).includes('NodeVersionSupportWarning')
-    ) {
-      log.debug('the AWS SDK warned that it will soon require a newer Node.js');
-      return;
-    }
-    emit(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
-
 export async function runDaemon(): Promise<number> {
-  quietSdkWarnings();
+  quietSdkWarnings(() => log.debug('the AWS SDK warned that it will soon require a newer Node.js'));
   // Everything the daemon creates (database, -wal, -shm, key) is private to this user.
   process.umask(0o077);
   const startedAt = Date.now();

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasTerminal } from '../client/answers.js';
 import { maxSocketPathBytes, resolvePaths } from '../shared/paths.js';
+import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { Emulator, type Pool } from './harness.js';
 
 const USERNAME = 'demo-user';
@@ -32,20 +33,6 @@ const QUICK_COMMAND_MS = 15_000;
 const UNATTENDED_GET_MS = 60_000;
 
 class Interrupted extends Error {}
-
-/** The AWS SDK (used by the harness) warns about Node 20 on stderr; not what a demo should open with. */
-function quietSdkWarnings(): void {
-  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    const text = warning instanceof Error ? `${warning.name} ${warning.message}` : String(warning);
-    if (
-      text.includes('NodeVersionSupportWarning') ||
-      JSON.stringify(rest).includes('NodeVersionSupportWarning')
-    )
-      return;
-    emit(warning, ...rest);
-  }) as typeof process.emitWarning;
-}
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
