@@ -8,8 +8,9 @@
  *   each hold a package.json that says `"type": "commonjs"`.
  * - One file per entry point: each module costs a lookup, a read and a compile.
  * - dist/client/main.js holds only the `get` hot path. What it needs only sometimes is a file of its own,
- *   loaded on first use: cli.js (yargs and every other command), answers.js and pinentry.js (a question
- *   from the daemon), config.js (config.toml parsing, for --format header or a pinentry_program).
+ *   loaded on first use: cli.js (yargs and every other command), requests.js (`get` when the daemon must be
+ *   started or someone asked: node:net, env-paths), answers.js and pinentry.js (a question from the
+ *   daemon), config.js (config.toml parsing, for --format header or a pinentry_program).
  *   terminal.js is there for the tests' fixtures.
  * - dist/daemon/main.js is the daemon; files it starts as processes of their own (`new URL('./x.js',
  *   import.meta.url)`, e.g. keyring-helper.js) are bundled beside it. better-sqlite3 (native), the AWS SDK,
@@ -32,6 +33,7 @@ const staging = join(root, '.tmp', `dist-${process.pid}`);
 /** Client modules loaded on demand, each bundled into a file of its own in dist/client. */
 const lazyClient = {
   'src/client/cli.ts': 'cli',
+  'src/client/requests.ts': 'requests',
   'src/client/answers.ts': 'answers',
   'src/client/pinentry.ts': 'pinentry',
   'src/client/terminal.ts': 'terminal',
@@ -120,7 +122,10 @@ const results = await Promise.all([
   build({
     ...commonjs,
     outdir: join(staging, 'client'),
-    entryPoints: { main: 'src/client/main.ts', ...entries(['answers', 'pinentry', 'terminal', 'config']) },
+    entryPoints: {
+      main: 'src/client/main.ts',
+      ...entries(['requests', 'answers', 'pinentry', 'terminal', 'config']),
+    },
     plugins: [lazyOutside],
     supported: { 'dynamic-import': false },
   }),

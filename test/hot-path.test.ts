@@ -8,9 +8,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGetArgs } from '../src/client/get-args.js';
+import { quickSocketKind } from '../src/client/quick-socket.js';
 import { Emulator, type Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';
+import { CountingProxy } from './support/counting-proxy.js';
 
 const PW = 'Hot-Path-Pa55!';
 let emu: Emulator;
@@ -74,6 +76,68 @@ describe('cog-token get: the hot path', () => {
     expect(r.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
     expect(ours(r.files)).toEqual(['dist/client/main.js']);
     expect(r.builtins).not.toContain('NativeModule child_process');
+    // Nor node:net and its streams (the socket is spoken through the pipe handle), nor env-paths' node:os.
+    expect(quickSocketKind()).toBe('pipe-handle');
+    expect(r.builtins).not.toContain('NativeModule net');
+    expect(r.builtins).not.toContain('NativeModule stream');
+    expect(r.builtins).not.toContain('NativeModule os');
+  });
+
+  it('COG_TOKEN_PORTABLE_SOCKET=1 (and any Node but 20) speaks through node:net: the same answer', async () => {
+    const quick = await runRecording(['get', 'dev', '--format', 'json']);
+    env.env.COG_TOKEN_PORTABLE_SOCKET = '1';
+    try {
+      const portable = await runRecording(['get', 'dev', '--format', 'json']);
+      expect(portable.builtins).toContain('NativeModule net');
+      expect(ours(portable.files)).toEqual(['dist/client/main.js']);
+      expect({ code: portable.code, stdout: portable.stdout, stderr: portable.stderr }).toEqual({
+        code: quick.code,
+        stdout: quick.stdout,
+        stderr: quick.stderr,
+      });
+    } finally {
+      delete env.env.COG_TOKEN_PORTABLE_SOCKET;
+    }
+  });
+
+  it('no daemon running: the quick try finds none, and the full path starts one', async () => {
+    await env.killDaemon('SIGKILL');
+    const r = await runRecording(['get', 'dev']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(ours(r.files)).toEqual(['dist/client/main.js', 'dist/client/requests.js']);
+    expect(await env.daemonPids()).toHaveLength(1);
+  });
+
+  it('a sign-in is needed: the quick try is refused before any call to Cognito; the full path signs in once', async () => {
+    const proxy = await CountingProxy.start(() => emu.endpoint);
+    const fresh = CogEnv.create();
+    try {
+      fresh.writeConfig(
+        CogEnv.profile('dev', emu, pool, 'alice', {
+          password_command: fresh.countingCommand('pw', '$COG_TEST_PW'),
+          // The emulator ignores client secrets; here it only shows the daemon did not even start a sign-in.
+          client_secret_command: fresh.countingCommand('secret', 'quick-try-client-secret'),
+        }).replace(emu.endpoint, proxy.endpoint),
+      );
+      const refused = await fresh.run(['get', 'dev', '--no-input']);
+      expect(refused.code).toBe(ExitStatus.needsSignIn);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(
+        /^cog-token: profile dev: a sign-in is needed .*run: cog-token login dev\n$/,
+      );
+      expect(proxy.counts.size, JSON.stringify([...proxy.counts])).toBe(0);
+      expect(fresh.runs('secret')).toBe(0);
+      const r = await fresh.run(['get', 'dev'], { env: { COG_TEST_PW: PW } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(fresh.runs('pw')).toBe(1);
+      expect(fresh.runs('secret')).toBe(1);
+      expect(proxy.count('InitiateAuth')).toBe(1);
+    } finally {
+      await fresh.cleanup();
+      await proxy.stop();
+    }
   });
 
   it('--format header parses the config (header_prefix), and only then', async () => {

@@ -128,6 +128,7 @@ describe('the unit files and the plist in the repository', () => {
     });
     expect(p.ProgramArguments).toEqual([
       expect.stringMatching(/^\/.*node$/),
+      '--max-semi-space-size=2',
       expect.stringMatching(/^\/.*main\.js$/),
       'daemon',
     ]);
@@ -148,7 +149,7 @@ describe('cog-token service install | status | uninstall', () => {
     expect(readFileSync(socket, 'utf8')).toBe(readFileSync(repoSocket, 'utf8'));
     const text = readFileSync(service, 'utf8');
     expect(keys(text).filter((l) => l.startsWith('ExecStart='))).toEqual([
-      `ExecStart=${realpathSync(process.execPath)} ${realpathSync(cli)} daemon`,
+      `ExecStart=${realpathSync(process.execPath)} --max-semi-space-size=2 ${realpathSync(cli)} daemon`,
     ]);
     // The variables that move cog-token's files in this shell reach the service too.
     expect(keys(text)).toContain(`Environment=XDG_DATA_HOME=${env.env.XDG_DATA_HOME}`);
@@ -201,7 +202,12 @@ describe('cog-token service install | status | uninstall', () => {
     const p = parsePlist(readFileSync(path, 'utf8')) as Record<string, unknown>;
     expect(p).toEqual({
       Label: label,
-      ProgramArguments: [realpathSync(process.execPath), realpathSync(cli), 'daemon'],
+      ProgramArguments: [
+        realpathSync(process.execPath),
+        '--max-semi-space-size=2',
+        realpathSync(cli),
+        'daemon',
+      ],
       RunAtLoad: true,
       KeepAlive: { SuccessfulExit: false },
       ProcessType: 'Standard',

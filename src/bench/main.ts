@@ -7,10 +7,13 @@
  * Timings on a shared machine are noisy: ratios are taken side by side (pairs.ts), and the load average is
  * printed with the table. Not part of `npm test`; the shared-work half runs there as test/shared-work.test.ts.
  */
+
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { quickSocketKind } from '../client/quick-socket.js';
 import { Emulator } from '../emulator/harness.js';
+import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { DaemonSocket } from './daemon-socket.js';
 import { runLoad } from './load.js';
 import { alternatingPairs } from './pairs.js';
@@ -76,7 +79,7 @@ async function singleProfile(emu: Emulator): Promise<void> {
     };
 
     if (only.has('hot')) {
-      note(`hot get: ${pairs} pairs`);
+      note(`hot get: ${pairs} pairs; the client speaks to the socket through ${quickSocketKind()}`);
       for (let i = 0; i < 3; i++) get(); // Page cache and the daemon's first requests.
       const r = await alternatingPairs({ pairs, reference: nodeE, subject: get });
       raw.hot = r;
@@ -89,7 +92,7 @@ async function singleProfile(emu: Emulator): Promise<void> {
     }
 
     if (only.has('hot')) {
-      // What any Node client pays here: connect, one get, print the token, exit. No target: the floor.
+      // What a Node client that loads node:net pays: connect, one get, print the token, exit. No target.
       const floor = join(world.root, 'floor.cjs');
       const request = `${JSON.stringify({ v: 1, op: 'get', profile: 'dev', abilities: { tty: false, commands: false } })}\n`;
       writeFileSync(
@@ -115,7 +118,7 @@ async function singleProfile(emu: Emulator): Promise<void> {
       });
       raw.floor = r;
       rows.push({
-        figure: `  floor: a 10-line Node client on the same socket (connect, get, print) / node -e ''`,
+        figure: `  for comparison: a 10-line node:net client (connect, get, print) / node -e ''`,
         measured: `${r.ratio.toFixed(3)} (${r.subject.toFixed(1)} ms, node -e '' ${r.reference.toFixed(1)} ms)`,
         target: '(information)',
         pass: true,
@@ -275,6 +278,7 @@ function table(): string {
 }
 
 async function main(): Promise<number> {
+  quietSdkWarnings();
   const load = loadavg();
   const emu = await Emulator.start();
   try {

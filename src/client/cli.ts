@@ -11,13 +11,15 @@ import { CogTokenError, ExitStatus } from '../shared/errors.js';
 import { resolvePaths } from '../shared/paths.js';
 import { defaultTimeoutSeconds, protocolVersion } from '../shared/protocol.js';
 import { version } from '../shared/version.js';
+import { checkMinValid, profileArg } from './arg-checks.js';
 import { configureProfile } from './configure.js';
 import { formatDevices } from './devices-command.js';
 import { runWithEnv } from './exec-command.js';
 import { runGet } from './get-command.js';
 import { gitCredential, readCredentialRequest } from './git-credential.js';
 import { type Format, formats } from './output-formats.js';
-import { checkMinValid, getToken, profileArg, request, requestIfRunning, say } from './requests.js';
+import { say } from './report.js';
+import { getToken, request, requestIfRunning } from './requests.js';
 import { fileStates, installFiles, type Platform, servicePlan, uninstallFiles } from './service-install.js';
 import { formatStatus } from './status-format.js';
 

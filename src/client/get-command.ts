@@ -1,28 +1,75 @@
-/** `cog-token get <profile>`: print a valid token (or its --format) and nothing else on stdout. */
-import { ExitStatus } from '../shared/errors.js';
-import { resolvePaths } from '../shared/paths.js';
+/**
+ * `cog-token get <profile>`: print a valid token (or its --format) and nothing else on stdout.
+ *
+ * First a quick try, which is the whole command when the daemon runs and needs to ask nobody (a cached or
+ * refreshed token): the request goes out as `--no-input` would send it, over quick-socket.ts, with nothing
+ * else loaded (no `node:net`, no env-paths, no /dev/tty probe). Only when that cannot answer (no daemon, or
+ * a sign-in that needs someone to ask) does the full path run: requests.ts works out what this client can
+ * answer, starts the daemon if need be, and follows the conversation. The daemon never starts a sign-in for
+ * a request that can answer nothing, so the quick try costs Cognito nothing.
+ */
+import { CogTokenError, ExitStatus, isErrorCode } from '../shared/errors.js';
+import { encode, protocolVersion, type Request, type Result } from '../shared/protocol.js';
+import { maxSocketPathBytes, quickSocketFile } from '../shared/socket-path.js';
+import { checkMinValid, checkTimeout, profileArg } from './arg-checks.js';
 import type { GetArgs } from './get-args.js';
 import { writeOut } from './output.js';
 import { formatToken } from './output-formats.js';
-import { checkMinValid, checkTimeout, getToken, profileArg } from './requests.js';
+import { askOnce } from './quick-socket.js';
+import { say } from './report.js';
+
+type GetResult = Extract<Result, { op: 'get' }>;
+
+/** The daemon's answer when it can give one without asking anyone; undefined: take the full path. */
+async function quickTry(request: Request, input: boolean): Promise<GetResult | undefined> {
+  const socketFile = quickSocketFile();
+  if (socketFile === undefined || Buffer.byteLength(socketFile) > maxSocketPathBytes) return undefined;
+  const line = await askOnce(socketFile, encode(request));
+  if (line === undefined) return undefined;
+  let reply: { type?: unknown; op?: unknown; token?: unknown; code?: unknown; message?: unknown };
+  try {
+    reply = JSON.parse(line);
+  } catch {
+    return undefined; // The full path says what is wrong with the daemon.
+  }
+  if (reply.type === 'result' && reply.op === 'get' && typeof reply.token === 'string') {
+    return reply as GetResult;
+  }
+  if (reply.type === 'error' && typeof reply.message === 'string') {
+    // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry.
+    if (reply.code === 'needs-sign-in' && input) return undefined;
+    throw new CogTokenError(isErrorCode(reply.code) ? reply.code : 'internal', reply.message);
+  }
+  return undefined;
+}
 
 export async function runGet(args: GetArgs): Promise<number> {
   checkMinValid(args.minValid);
   checkTimeout(args.timeout);
   const profile = profileArg(args.profile);
-  const paths = resolvePaths();
-  const r = await getToken(profile, {
+  const options = {
     ...(args.token ? { token: args.token } : {}),
     ...(args.minValid !== undefined ? { minValid: args.minValid } : {}),
     ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
-    noInput: !args.input,
-    paths,
-  });
+  };
+  let r = await quickTry(
+    { v: protocolVersion, op: 'get', profile, ...options, abilities: { tty: false, commands: false } },
+    args.input,
+  );
+  if (r) {
+    for (const w of r.warnings ?? []) say(`warning: ${w}`);
+  } else {
+    const { getToken } = await import('./requests.js');
+    r = await getToken(profile, { ...options, noInput: !args.input });
+  }
   // Only the header format needs a setting of the profile (header_prefix): only it parses the config.
   let headerPrefix: string | undefined;
   if (args.format === 'header') {
-    const { loadConfig } = await import('../shared/config.js');
-    headerPrefix = loadConfig(paths.configFile).profiles.get(profile)?.headerPrefix;
+    const [{ loadConfig }, { resolvePaths }] = await Promise.all([
+      import('../shared/config.js'),
+      import('../shared/paths.js'),
+    ]);
+    headerPrefix = loadConfig(resolvePaths().configFile).profiles.get(profile)?.headerPrefix;
   }
   writeOut(1, formatToken(args.format, r, { profile, ...(headerPrefix ? { headerPrefix } : {}) }));
   return ExitStatus.ok;

@@ -11,7 +11,7 @@
 import { parseGetArgs } from './get-args.js';
 import { runGet } from './get-command.js';
 import { allWritten } from './output.js';
-import { reportFailure } from './requests.js';
+import { reportFailure } from './report.js';
 
 const argv = process.argv.slice(2);
 const get = parseGetArgs(argv);

@@ -1,57 +1,16 @@
 /**
  * One request to the daemon from a command: connect (starting the daemon when the command may), say what
  * this client can answer, follow the conversation to its result, print the daemon's warnings on stderr.
- * Shared by the `get` hot path (main.ts) and every other command (cli.ts).
+ * Used by every command (cli.ts) and by `get` when its quick first try (get-command.ts) cannot answer.
  */
 
 import type { Socket } from 'node:net';
-import {
-  CogTokenError,
-  type ErrorCode,
-  ExitStatus,
-  exitStatusFor,
-  isErrorCode,
-  oneLine,
-} from '../shared/errors.js';
+import { CogTokenError } from '../shared/errors.js';
 import { type Paths, resolvePaths } from '../shared/paths.js';
-import {
-  encode,
-  isProfileName,
-  maxTimeoutSeconds,
-  protocolVersion,
-  type Request,
-  type Result,
-  type TokenKind,
-} from '../shared/protocol.js';
+import { encode, protocolVersion, type Request, type Result, type TokenKind } from '../shared/protocol.js';
 import { asking } from './asking.js';
 import { connectIfRunning, connectOrStart, exchange } from './daemon-connection.js';
-import { writeOut } from './output.js';
-
-export function say(line: string): void {
-  writeOut(2, `cog-token: ${oneLine(line)}\n`);
-}
-
-/**
- * The code of a CogTokenError. Each file of the built client (scripts/bundle.mjs) carries its own copy of
- * the class, so one thrown in cli.js or config.js is recognised by its code, not by instanceof.
- */
-function cogTokenErrorCode(error: unknown): ErrorCode | undefined {
-  if (error instanceof CogTokenError) return error.code;
-  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return isErrorCode(code) ? code : undefined;
-}
-
-/** Ends the command with the exit status a failure maps to, after one line on stderr. */
-export function reportFailure(error: unknown): void {
-  const code = cogTokenErrorCode(error);
-  if (code !== undefined) {
-    say((error as Error).message);
-    process.exitCode = exitStatusFor(code);
-  } else {
-    say(`internal error: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = ExitStatus.internal;
-  }
-}
+import { say } from './report.js';
 
 export async function request(
   paths: Paths,
@@ -101,31 +60,6 @@ async function requestOn(
     }
   } finally {
     answerer.close();
-  }
-}
-
-export function profileArg(value: unknown): string {
-  if (!isProfileName(value)) {
-    throw new CogTokenError(
-      'usage',
-      `"${String(value)}" is not a profile name: use letters, digits, '.', '_' or '-'`,
-    );
-  }
-  return value;
-}
-
-export function checkMinValid(minValid: number | undefined): void {
-  if (minValid !== undefined && (!Number.isFinite(minValid) || minValid < 0)) {
-    throw new CogTokenError('usage', '--min-valid takes a number of seconds');
-  }
-}
-
-export function checkTimeout(timeout: number | undefined): void {
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0 || timeout > maxTimeoutSeconds)) {
-    throw new CogTokenError(
-      'usage',
-      `--timeout takes a number of seconds above 0, at most ${maxTimeoutSeconds}`,
-    );
   }
 }
 

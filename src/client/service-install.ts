@@ -19,6 +19,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CogTokenError } from '../shared/errors.js';
+import { daemonNodeOptions } from './daemon-connection.js';
 
 export type Platform = 'linux' | 'darwin';
 export const launchdLabel = 'io.github.cog-token.daemon';
@@ -119,7 +120,7 @@ export function servicePlan(o: PlanOptions): ServicePlan {
         `COG_TOKEN_SOCKET is set (${o.env.COG_TOKEN_SOCKET}) but the socket unit listens on $XDG_RUNTIME_DIR/cog-token/sock: unset it, or clients will not find the service`,
       );
     }
-    const exec = `ExecStart=${[o.node, o.entry, 'daemon'].map(execWord).join(' ')}`;
+    const exec = `ExecStart=${[o.node, ...daemonNodeOptions, o.entry, 'daemon'].map(execWord).join(' ')}`;
     const environment = carriedEnv(o.env, carried).map(
       ([k, v]) => `Environment=${systemdQuoted(`${k}=${v}`)}`,
     );
@@ -148,7 +149,7 @@ export function servicePlan(o: PlanOptions): ServicePlan {
     [
       '<key>ProgramArguments</key>',
       '  <array>',
-      ...[o.node, o.entry, 'daemon'].map((a) => `    <string>${xmlText(a)}</string>`),
+      ...[o.node, ...daemonNodeOptions, o.entry, 'daemon'].map((a) => `    <string>${xmlText(a)}</string>`),
       '  </array>',
     ].join('\n'),
     'ProgramArguments',

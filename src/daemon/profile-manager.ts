@@ -65,6 +65,21 @@ interface SignInFlight {
   promise: Promise<Tokens>;
 }
 
+function nobodyToAsk(p: ProfileConfig, question: Question, refusal?: string): CogTokenError {
+  const what: Record<Question, string> = {
+    password: 'the password (or password_command)',
+    mfa: 'the MFA code (or mfa_command)',
+    select: 'which MFA to use (or mfa_preference)',
+    'new-password': 'a new password',
+    attribute: 'a required attribute',
+    'mfa-setup': 'an authenticator app setup',
+  };
+  return new CogTokenError(
+    'needs-sign-in',
+    `profile ${p.name}: a sign-in is needed and there is no terminal or pinentry to ask for ${what[question]}${refusal ? ` (${refusal})` : ''}: run: cog-token login ${p.name}`,
+  );
+}
+
 class ProfileRuntime {
   loaded = false;
   identity?: string;
@@ -224,10 +239,18 @@ export class ProfileManager {
     return this.signIn(rt, p, asker, false);
   }
 
-  /** One sign-in per profile at a time; later callers join it and may answer its questions. */
+  /**
+   * One sign-in per profile at a time; later callers join it and may answer its questions. A caller that can
+   * answer nothing (`--no-input`, or the client's quick first try) joins one under way but never starts one:
+   * its first question (the password) would find nobody, so it fails now, before any command or Cognito call.
+   */
   private signIn(rt: ProfileRuntime, p: ProfileConfig, asker: Asker, force: boolean): Promise<Tokens> {
     if (rt.signIn) return this.joinSignIn(rt.signIn, asker);
     void force;
+    const a = asker.abilities;
+    if (!a.tty && a.pinentry !== true && !a.commands) {
+      return Promise.reject(nobodyToAsk(p, 'password'));
+    }
     const flight: SignInFlight = {
       askers: [asker],
       promise: Promise.resolve() as unknown as Promise<Tokens>,
@@ -284,20 +307,7 @@ export class ProfileManager {
             a.abilities.pinentry === true ||
             (a.abilities.commands && command !== undefined)),
       );
-      if (!asker) {
-        const what: Record<Question, string> = {
-          password: 'the password (or password_command)',
-          mfa: 'the MFA code (or mfa_command)',
-          select: 'which MFA to use (or mfa_preference)',
-          'new-password': 'a new password',
-          attribute: 'a required attribute',
-          'mfa-setup': 'an authenticator app setup',
-        };
-        throw new CogTokenError(
-          'needs-sign-in',
-          `profile ${p.name}: a sign-in is needed and there is no terminal or pinentry to ask for ${what[spec.question]}${lastRefusal ? ` (${lastRefusal})` : ''}: run: cog-token login ${p.name}`,
-        );
-      }
+      if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
       tried.add(asker);
       const pinentry = p.pinentryProgram ?? this.config.current().config.pinentryProgram;
       const outcome = await asker.ask({

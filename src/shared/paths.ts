@@ -2,6 +2,7 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import envPaths from 'env-paths';
 import { ConfigError, UnsafeStateError } from './errors.js';
+import { maxSocketPathBytes, socketFileFromVariables } from './socket-path.js';
 
 /** Where cog-token keeps its files. Every path can be moved with an environment variable. */
 export interface Paths {
@@ -19,23 +20,16 @@ export interface Paths {
   lockFile: string;
 }
 
-/** Node silently truncates longer socket paths (sun_path is 108 bytes on Linux, 104 on macOS). */
-export const maxSocketPathBytes = process.platform === 'darwin' ? 103 : 107;
+export { maxSocketPathBytes };
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
   const base = envPaths('cog-token', { suffix: '' });
   const configFile = env.COG_TOKEN_CONFIG || join(base.config, 'config.toml');
   const dataDir = base.data;
   const stateDir = base.log;
-  let runtimeDir: string;
-  let socketFile: string;
-  if (env.COG_TOKEN_SOCKET) {
-    socketFile = env.COG_TOKEN_SOCKET;
-    runtimeDir = join(socketFile, '..');
-  } else {
-    runtimeDir = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'cog-token') : join(base.cache, 'run');
-    socketFile = join(runtimeDir, 'sock');
-  }
+  // The rule lives in socket-path.ts, which the `get` hot path uses without env-paths.
+  const socketFile = socketFileFromVariables(env) ?? join(base.cache, 'run', 'sock');
+  const runtimeDir = join(socketFile, '..');
   if (Buffer.byteLength(socketFile) > maxSocketPathBytes) {
     throw new ConfigError(
       `socket path ${socketFile} is longer than ${maxSocketPathBytes} bytes, which Unix sockets cannot hold: set COG_TOKEN_SOCKET to a shorter path`,
