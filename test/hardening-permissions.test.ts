@@ -3,8 +3,8 @@
  * config file or directory others can change, and a client secret in a config others can read are refused
  * with the chmod that fixes them, and the running daemon serves again once it is fixed.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type Pool } from '../src/emulator/harness.js';
@@ -72,6 +72,24 @@ function connectAsNobody(path: string): Promise<string> {
   });
 }
 
+/** What the user `nobody` gets back for one request line on this socket (or the connect error's code). */
+function askAsNobody(path: string, line: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        process.execPath,
+        '-e',
+        `const s=require('net').connect(${JSON.stringify(path)});s.write(${JSON.stringify(`${line}\n`)});let b='';s.on('data',d=>b+=d);s.on('close',()=>{console.log(b.trim());process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})`,
+      ],
+      (_error, stdout, stderr) => resolve((stdout + stderr).trim()),
+    );
+  });
+}
+
 describe('other users', () => {
   it('another uid gets EACCES on the socket even when every directory above it is open', async () => {
     const env = newEnv();
@@ -84,6 +102,40 @@ describe('other users', () => {
     try {
       expect(await connectAsNobody(env.socketFile)).toBe('EACCES');
     } finally {
+      chmodSync(env.runtimeDir, 0o700);
+    }
+  });
+
+  it('the daemon checks each peer uid (SO_PEERCRED): with its socket opened to all behind its back, another uid is refused', async () => {
+    const env = newEnv();
+    good(await env.run(['get', 'dev'], { env: pwEnv }));
+    const status = JSON.parse((await env.run(['status', '--json'])).stdout);
+    expect(status.peerCheck).toBe('SO_PEERCRED');
+    expect((await env.run(['status'])).stdout).toMatch(/^socket: .* \(peer uid checked by SO_PEERCRED\)$/m);
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    chmodSync(env.root, 0o755);
+    chmodSync(dirname(env.runtimeDir), 0o755);
+    chmodSync(env.runtimeDir, 0o755);
+    chmodSync(env.socketFile, 0o666);
+    try {
+      const reply = await askAsNobody(env.socketFile, '{"v":1,"op":"status"}');
+      expect(JSON.parse(reply)).toMatchObject({
+        type: 'error',
+        code: 'protocol',
+        message: expect.stringMatching(new RegExp(`serves uid ${process.getuid?.()} only`)),
+      });
+      expect(reply).not.toMatch(/profiles|eyJ/);
+      expect(readFileSync(env.logFile, 'utf8')).toMatch(
+        new RegExp(
+          `refused a connection from uid ${nobody}: this daemon serves uid ${process.getuid?.()} only`,
+        ),
+      );
+      // The owner is served as before, by the same daemon.
+      const [pid] = await env.daemonPids();
+      good(await env.run(['get', 'dev', '--no-input']));
+      expect(await env.daemonPids()).toEqual([pid]);
+    } finally {
+      chmodSync(env.socketFile, 0o600);
       chmodSync(env.runtimeDir, 0o700);
     }
   });

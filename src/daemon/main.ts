@@ -2,12 +2,13 @@
  * The daemon process: wires config, store, Cognito gateway and socket server together, and shuts down
  * cleanly on SIGTERM/SIGINT or a `stop` request.
  */
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { CogTokenError, exitStatusFor, UnsafeStateError } from '../shared/errors.js';
 import { resolvePaths } from '../shared/paths.js';
 import {
   type DaemonMessage,
   defaultTimeoutSeconds,
+  encode,
   protocolVersion,
   type Request,
 } from '../shared/protocol.js';
@@ -19,12 +20,40 @@ import { Connection, type RequestHandler } from './connection.js';
 import { keyStoreChoice, loadKeyring } from './keyring.js';
 import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
+import { peerCheck, peerUid } from './peer-credentials.js';
 import { type Asker, ProfileManager } from './profile-manager.js';
 import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
 
 /** Connections served at once; Node closes any beyond this at once (the client may retry). */
 const maxConnections = 256;
+
+/**
+ * The second wall after the socket's permissions: a connection from another uid gets one error line and is
+ * closed before anything it sends is read.
+ */
+function peerIsUs(socket: Socket, ownUid: number | undefined): boolean {
+  let uid: number | undefined;
+  let failure: string | undefined;
+  try {
+    uid = peerUid(socket);
+  } catch (error) {
+    failure = (error as Error).message;
+  }
+  if (failure === undefined && (uid === undefined || ownUid === undefined || uid === ownUid)) return true;
+  const who = failure === undefined ? `uid ${uid}` : `a peer whose uid could not be read (${failure})`;
+  log.warn(`refused a connection from ${who}: this daemon serves uid ${ownUid} only`);
+  socket.on('error', () => {});
+  socket.end(
+    encode({
+      v: protocolVersion,
+      type: 'error',
+      code: 'protocol',
+      message: `this cog-token daemon serves uid ${ownUid} only; run your own (cog-token get starts it)`,
+    }),
+  );
+  return false;
+}
 
 export async function runDaemon(): Promise<number> {
   quietSdkWarnings(() => log.debug('the AWS SDK warned that it will soon require a newer Node.js'));
@@ -144,6 +173,7 @@ export async function runDaemon(): Promise<number> {
               ...(s.configError ? { configError: s.configError } : {}),
               ...(storeError ? { storeError: storeError.message } : {}),
               ...(notices.all().length ? { notices: notices.all() } : {}),
+              ...(peerCheck ? { peerCheck } : {}),
               profiles: s.profiles,
             },
           };
@@ -161,7 +191,9 @@ export async function runDaemon(): Promise<number> {
     },
   };
 
+  const ownUid = process.getuid?.();
   const server = createServer((socket) => {
+    if (!peerIsUs(socket, ownUid)) return;
     const connection = new Connection(socket, handler);
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));

@@ -127,6 +127,8 @@ export interface DaemonStatus {
   storeError?: string;
   /** Things that happened to local state that the user should know (e.g. a damaged file moved aside). */
   notices?: string[];
+  /** How the daemon checks the uid of each peer (absent: it relies on the socket's permissions alone). */
+  peerCheck?: 'SO_PEERCRED' | 'getpeereid';
   profiles: ProfileStatus[];
 }
 
