@@ -3,7 +3,8 @@
  * foreground daemon and `stop`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
 import { Emulator } from '../src/emulator/harness.js';
@@ -111,6 +112,31 @@ describe('shared work', () => {
 });
 
 describe('daemon lifecycle', () => {
+  it('a daemon for another socket (another COG_TOKEN_SOCKET) does not start on a store a daemon serves', async () => {
+    const pool = await emu.createPool();
+    await emu.createUser(pool, 'alice', PW);
+    const env = newEnv();
+    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    const token = (await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).stdout.trim();
+    const [pid] = await env.daemonPids();
+    const other = { COG_TOKEN_SOCKET: join(env.root, 'other', 'sock') };
+    const r = await env.run(['get', 'dev', '--no-input'], { env: other });
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.daemonUnreachable);
+    expect(r.stderr).toMatch(/the daemon exited with status 6\): see .*daemon\.log/);
+    expect(readFileSync(env.logFile, 'utf8')).toMatch(
+      /another cog-token daemon already uses the token store in .* through another socket than .*other\/sock: use the same COG_TOKEN_SOCKET/,
+    );
+    expect(await env.daemonPids()).toEqual([pid]);
+    expect((await env.run(['get', 'dev', '--no-input'])).stdout.trim()).toBe(token);
+    // With the first one stopped, a daemon on the other socket serves the same store, no sign-in.
+    expect((await env.run(['stop'])).code).toBe(0);
+    const moved = await env.run(['get', 'dev', '--no-input'], { env: other });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout.trim()).toBe(token);
+    expect((await env.run(['stop'], { env: other })).code).toBe(0);
+  });
+
   it('cog-token daemon serves in the foreground; stop ends it and removes its socket and lock', async () => {
     const pool = await emu.createPool();
     await emu.createUser(pool, 'alice', PW);

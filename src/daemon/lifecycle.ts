@@ -7,12 +7,14 @@
  * takes it with fcntl(), which the kernel releases when the process ends however it ends (kill -9 included).
  * So a crashed daemon never leaves a lock behind that blocks the next start, and a recycled pid cannot make a
  * dead daemon look alive. `daemon.lock` beside it only records the holder's pid, for people and tools.
+ * A second lock of the same kind, `daemon.mutex` beside tokens.db, keeps a daemon on another socket off the
+ * same store.
  */
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { UnsafeStateError } from '../shared/errors.js';
+import { CogTokenError, UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir, type Paths } from '../shared/paths.js';
 import { log } from './log.js';
 
@@ -21,6 +23,27 @@ export type Listening = { kind: 'listening'; release(): void } | { kind: 'alread
 /** The file whose kernel lock marks the one daemon of this socket directory. */
 export function mutexFile(paths: Paths): string {
   return join(paths.runtimeDir, 'daemon.mutex');
+}
+
+/** The file whose kernel lock marks the one daemon of this token store, whatever socket it serves. */
+export function storeMutexFile(paths: Paths): string {
+  return join(paths.dataDir, 'daemon.mutex');
+}
+
+/**
+ * Takes the store's lock, after the socket's (so that daemons racing for one socket sort themselves out
+ * first, quietly). Held by another live daemon means one serves this store on another socket (another
+ * COG_TOKEN_SOCKET or XDG_RUNTIME_DIR, or a socket-activated one): two daemons refreshing the same tokens
+ * could race each other's rotation, so this one refuses to start.
+ */
+function takeStoreMutex(paths: Paths): Database.Database {
+  ensurePrivateDir(paths.dataDir);
+  const mutex = takeMutex(storeMutexFile(paths));
+  if (mutex) return mutex;
+  throw new CogTokenError(
+    'daemon-unreachable',
+    `another cog-token daemon already uses the token store in ${paths.dataDir}, through another socket than ${paths.socketFile}: use the same COG_TOKEN_SOCKET (or XDG_RUNTIME_DIR) as it, or stop it first`,
+  );
 }
 
 /** Holds the exclusive lock until closed; undefined when another live process holds it. */
@@ -45,6 +68,14 @@ function takeMutex(file: string): Database.Database | undefined {
       }
       throw error;
     }
+  }
+}
+
+function closeQuietly(db: Database.Database | undefined): void {
+  try {
+    db?.close();
+  } catch {
+    // The kernel drops the lock with the process anyway.
   }
 }
 
@@ -108,21 +139,26 @@ function inheritedFd(): number | undefined {
 export async function becomeDaemon(paths: Paths, server: Server): Promise<Listening> {
   const fd = inheritedFd();
   if (fd !== undefined) {
+    const storeMutex = takeStoreMutex(paths);
     await listenOn(server, { fd });
     log.info('listening on the socket passed by the service manager');
     // The service manager owns the socket file: never unlink it.
-    return { kind: 'listening', release: () => server.close() };
+    return {
+      kind: 'listening',
+      release: () => {
+        server.close();
+        closeQuietly(storeMutex);
+      },
+    };
   }
   ensurePrivateDir(paths.runtimeDir);
   const mutex = takeMutex(mutexFile(paths));
   if (!mutex) return { kind: 'already-running' };
+  let storeMutex: Database.Database | undefined;
   const unlock = () => {
     removePidFile(paths.lockFile);
-    try {
-      mutex.close();
-    } catch {
-      // The kernel drops the lock with the process anyway.
-    }
+    closeQuietly(storeMutex);
+    closeQuietly(mutex);
   };
   try {
     writePidFile(paths.lockFile);
@@ -132,6 +168,7 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
       unlock();
       return { kind: 'already-running' };
     }
+    storeMutex = takeStoreMutex(paths);
     if (state === 'stale') {
       // We hold the lock, so no other daemon can be binding this path: whatever is there is left over.
       log.info(`removing stale socket ${paths.socketFile}`);
