@@ -5,18 +5,15 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CogEnv, cli } from './support/cog.js';
+import { describe, expect, it } from 'vitest';
+import { type CogEnv, cli } from './support/cog.js';
 import { runWithInput } from './support/run-with-input.js';
+import { trackedEnvs } from './support/suite.js';
 
-const envs: CogEnv[] = [];
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const trackedEnv = trackedEnvs();
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  envs.push(env);
+  const env = trackedEnv();
   env.writeConfig(
     [
       '[profiles.dev]',

@@ -14,11 +14,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/shared/config.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli } from './support/cog.js';
+import { emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -263,22 +263,13 @@ describe('configure validates before it writes', () => {
 });
 
 describe('configure on a terminal, and the profile it writes', () => {
-  let emu: Emulator;
-  let pool: Pool;
-  beforeAll(async () => {
-    emu = await Emulator.start();
-    pool = await emu.createPool();
-    await emu.createUser(pool, 'alice', 'Configure-Pa55!');
-  });
-  afterAll(async () => {
-    await emu?.stop({ removeDir: true });
-  });
+  const suite = emulatorSuite({ user: { name: 'alice', password: 'Configure-Pa55!' } });
 
   it('asks for the pool, region, client, username and flow, re-asking a bad pool ID; the profile then signs in', async () => {
     const env = newEnv();
     env.writeConfig(original);
     const tmux = await Tmux.start(
-      `'${process.execPath}' '${cli}' configure emu --endpoint '${emu.endpoint}' --password-command 'printf %s Configure-Pa55!'; echo "rc=$?"`,
+      `'${process.execPath}' '${cli}' configure emu --endpoint '${suite.emu.endpoint}' --password-command 'printf %s Configure-Pa55!'; echo "rc=$?"`,
       { env: env.env },
     );
     cleanups.push(() => tmux.kill());
@@ -287,14 +278,14 @@ describe('configure on a terminal, and the profile it writes', () => {
     await tmux.enter();
     await tmux.waitFor(/"nonsense" is not a user pool ID/);
     await tmux.waitFor(/User pool ID: ?$/m);
-    await tmux.type(pool.poolId);
+    await tmux.type(suite.pool.poolId);
     await tmux.enter();
     // The emulator's pool IDs carry no region: it asks for one.
     await tmux.waitFor(/Region: ?$/m);
-    await tmux.type(pool.region);
+    await tmux.type(suite.pool.region);
     await tmux.enter();
     await tmux.waitFor(/App client ID: ?$/m);
-    await tmux.type(pool.clientId);
+    await tmux.type(suite.pool.clientId);
     await tmux.enter();
     await tmux.waitFor(/Username: ?$/m);
     await tmux.type('alice');
@@ -306,7 +297,7 @@ describe('configure on a terminal, and the profile it writes', () => {
     const text = readFileSync(env.configFile, 'utf8');
     expect(text.startsWith(original)).toBe(true);
     expect(text.slice(original.length)).toBe(
-      `\n[profiles.emu]\nregion = "${pool.region}"\nuser_pool_id = "${pool.poolId}"\nclient_id = "${pool.clientId}"\nusername = "alice"\nauth_flow = "USER_PASSWORD_AUTH"\nendpoint = "${emu.endpoint}"\npassword_command = "printf %s Configure-Pa55!"\n`,
+      `\n[profiles.emu]\nregion = "${suite.pool.region}"\nuser_pool_id = "${suite.pool.poolId}"\nclient_id = "${suite.pool.clientId}"\nusername = "alice"\nauth_flow = "USER_PASSWORD_AUTH"\nendpoint = "${suite.emu.endpoint}"\npassword_command = "printf %s Configure-Pa55!"\n`,
     );
     const r = await env.run(['get', 'emu']);
     expect(r.stderr).toBe('');

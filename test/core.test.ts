@@ -8,34 +8,20 @@ import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import type { Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
+import { emulatorSuite } from './support/suite.js';
 
 const CODE = '424242';
 const PW = 'Corr3ct-horse!';
 const totpScript = resolve(import.meta.dirname, 'fixtures/totp.mjs');
 
-let emu: Emulator;
-const envs: CogEnv[] = [];
+const suite = emulatorSuite({ emulator: { code: CODE } });
 
-beforeAll(async () => {
-  emu = await Emulator.start({ code: CODE });
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
-
-function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  envs.push(env);
-  return env;
-}
+const newEnv = suite.newEnv;
 
 function claims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<
@@ -61,19 +47,19 @@ function expectFailure(r: RunResult, status: number, pattern: RegExp): void {
 }
 
 async function userWithPassword(options: { accessTokenSeconds?: number; sms?: boolean } = {}) {
-  const pool = await emu.createPool({
+  const pool = await suite.emu.createPool({
     ...(options.accessTokenSeconds
       ? { accessTokenSeconds: options.accessTokenSeconds, idTokenSeconds: options.accessTokenSeconds }
       : {}),
   });
-  await emu.createUser(pool, 'alice', PW);
-  if (options.sms) await emu.enableSmsMfa(pool, 'alice');
+  await suite.emu.createUser(pool, 'alice', PW);
+  if (options.sms) await suite.emu.enableSmsMfa(pool, 'alice');
   return pool;
 }
 
 function profileWithCommands(env: CogEnv, pool: Pool, mfa?: string[]): void {
   env.writeConfig(
-    CogEnv.profile('dev', emu, pool, 'alice', {
+    CogEnv.profile('dev', suite.emu, pool, 'alice', {
       password_command: env.countingCommand('pw', '$COG_TEST_PW'),
       ...(mfa ? { mfa_command: env.countingCommand('mfa', ...mfa) } : {}),
     }),
@@ -95,11 +81,11 @@ describe('sign-in', () => {
     expect(env.runs('pw')).toBe(1);
 
     // The emulator goes away: the daemon still answers from what it holds.
-    await emu.stop();
+    await suite.emu.stop();
     try {
       expect(expectToken(await env.run(['get', 'dev']))).toBe(id);
     } finally {
-      await emu.restart();
+      await suite.emu.restart();
     }
   });
 
@@ -123,15 +109,15 @@ describe('sign-in', () => {
   });
 
   it('with SOFTWARE_TOKEN_MFA: a real TOTP code from the secret the emulator issued', async () => {
-    const pool = await emu.createPool();
-    await emu.createUser(pool, 'alice', PW);
+    const pool = await suite.emu.createPool();
+    await suite.emu.createUser(pool, 'alice', PW);
     const OTPAuth = await import('otpauth');
-    const { secret } = await emu.enableTotp(pool, 'alice', PW, (s) =>
+    const { secret } = await suite.emu.enableTotp(pool, 'alice', PW, (s) =>
       new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(s) }).generate(),
     );
     const env = newEnv();
     env.writeConfig(
-      CogEnv.profile('dev', emu, pool, 'alice', {
+      CogEnv.profile('dev', suite.emu, pool, 'alice', {
         password_command: 'printenv COG_TEST_PW',
         mfa_command: `test "$COG_TOKEN_CHALLENGE" = SOFTWARE_TOKEN_MFA && node ${totpScript}`,
       }),
@@ -142,7 +128,9 @@ describe('sign-in', () => {
   it('a wrong password is rejected with its own exit status', async () => {
     const pool = await userWithPassword();
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'echo wrong-password' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'echo wrong-password' }),
+    );
     expectFailure(
       await env.run(['get', 'dev']),
       ExitStatus.authRejected,
@@ -230,7 +218,7 @@ describe('the daemon and its store', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/profile dev: signed out; refresh token revoked/);
     await expect(
-      emu.admin().send(
+      suite.emu.admin().send(
         new InitiateAuthCommand({
           ClientId: pool.clientId,
           AuthFlow: 'REFRESH_TOKEN_AUTH',
@@ -256,13 +244,15 @@ describe('failures', () => {
   it('no way to ask: --no-input, or no terminal and no command', async () => {
     const pool = await userWithPassword();
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice'));
+    env.writeConfig(CogEnv.profile('dev', suite.emu, pool, 'alice'));
     expectFailure(
       await env.run(['get', 'dev']),
       ExitStatus.needsSignIn,
       /profile dev: .*run: cog-token login dev/,
     );
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     expectFailure(
       await env.run(['get', 'dev', '--no-input'], { env: pwEnv }),
       ExitStatus.needsSignIn,
@@ -280,7 +270,7 @@ describe('failures', () => {
       new RegExp(`${env.configFile.replaceAll('.', '\\.')} is not valid TOML`),
     );
     env.writeConfig(
-      `${CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' })}\n[profiles.broken]\nuser_pool_id = "${pool.poolId}"\nregion = "${pool.region}"\nusername = "bob"\n`,
+      `${CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' })}\n[profiles.broken]\nuser_pool_id = "${pool.poolId}"\nregion = "${pool.region}"\nusername = "bob"\n`,
     );
     expectFailure(
       await env.run(['get', 'broken']),
@@ -302,7 +292,9 @@ describe('failures', () => {
   it('garbage, unknown operations and oversized messages on the socket: an error reply, and the daemon serves on', async () => {
     const pool = await userWithPassword();
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     expectToken(await env.run(['get', 'dev'], { env: pwEnv }));
     const pid = (await env.daemonPids())[0];
     const exchange = (payload: Buffer | string) =>
@@ -338,7 +330,9 @@ describe('failures', () => {
   it('the socket: directory 0700, socket 0600, and another uid cannot connect', async () => {
     const pool = await userWithPassword();
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     expectToken(await env.run(['get', 'dev'], { env: pwEnv }));
     expect(statSync(env.runtimeDir).mode & 0o777).toBe(0o700);
     expect(statSync(env.socketFile).mode & 0o777).toBe(0o600);
@@ -368,7 +362,9 @@ describe('failures', () => {
   it('a socket directory others can read: the daemon refuses, the client says the daemon is unreachable', async () => {
     const pool = await userWithPassword();
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     mkdirSync(env.runtimeDir, { mode: 0o755 });
     chmodSync(env.runtimeDir, 0o755);
     expectFailure(

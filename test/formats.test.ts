@@ -6,26 +6,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli } from './support/cog.js';
 import { runWithInput } from './support/run-with-input.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Formats-Pa55!';
 
-let emu: Emulator;
-let pool: Pool;
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 let server: Server;
 let url: string;
 /** The Authorization value the server accepts; every request's header is recorded. */
 let expected = '';
 const seen: (string | undefined)[] = [];
-const envs: CogEnv[] = [];
 
 beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
   server = createServer((req, res) => {
     seen.push(req.headers.authorization);
     const ok = expected !== '' && req.headers.authorization === expected;
@@ -35,23 +30,22 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
+// Registered after the suite's hooks, so they run before its own (vitest runs after-hooks last registered
+// first): the server closes before the emulator stops, the request log is reset before the envs are cleaned up.
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
-  await emu?.stop({ removeDir: true });
 });
 afterEach(async () => {
   expected = '';
   seen.length = 0;
-  for (const env of envs.splice(0)) await env.cleanup();
 });
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  envs.push(env);
+  const env = suite.newEnv();
   const pw = env.countingCommand('pw', PW);
   env.writeConfig(
-    `${CogEnv.profile('dev', emu, pool, 'alice', { password_command: pw })}\n` +
-      `${CogEnv.profile('bearer', emu, pool, 'alice', { password_command: pw, header_prefix: 'Bearer' })}`,
+    `${CogEnv.profile('dev', suite.emu, suite.pool, 'alice', { password_command: pw })}\n` +
+      `${CogEnv.profile('bearer', suite.emu, suite.pool, 'alice', { password_command: pw, header_prefix: 'Bearer' })}`,
   );
   return env;
 }
@@ -96,7 +90,7 @@ describe('get --format header | curl -H @-', () => {
 
   it('a failure prints nothing on stdout: no half-made header reaches curl', async () => {
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice'));
+    env.writeConfig(CogEnv.profile('dev', suite.emu, suite.pool, 'alice'));
     const r = await env.run(['get', 'dev', '--format', 'header']);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(ExitStatus.needsSignIn);
@@ -162,7 +156,7 @@ describe('cog-token exec', () => {
 
   it('does not run the command when no token can be had', async () => {
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice'));
+    env.writeConfig(CogEnv.profile('dev', suite.emu, suite.pool, 'alice'));
     const r = await env.run(['exec', 'dev', '--', 'sh', '-c', 'echo ran']);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(ExitStatus.needsSignIn);

@@ -4,41 +4,26 @@
  * unlisted host (git moves on to its next helper), path-scoped hosts with credential.useHttpPath, the
  * bearer answer of git 2.46+, erase, and a sign-in nobody can answer.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';
 import { runWithInput } from './support/run-with-input.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Git-Helper-Pa55!';
 
-let emu: Emulator;
-let pool: Pool;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
 const hosts = ['api.example.com', '*.execute-api.ap-northeast-1.amazonaws.com', 'git.example.com/team-a'];
 
 function newEnv(options: { passwordCommand?: boolean } = {}): CogEnv {
-  const env = CogEnv.create();
-  envs.push(env);
+  const env = suite.newEnv();
   const extra: Record<string, string> =
     options.passwordCommand === false ? {} : { password_command: env.countingCommand('pw', PW) };
   env.writeConfig(
-    `${CogEnv.profile('dev', emu, pool, 'alice', extra)}hosts = ${JSON.stringify(hosts)}\n\n` +
+    `${CogEnv.profile('dev', suite.emu, suite.pool, 'alice', extra)}hosts = ${JSON.stringify(hosts)}\n\n` +
       // A second profile that claims other hosts only: it must never answer for dev's.
-      `${CogEnv.profile('other', emu, pool, 'alice', extra)}hosts = ["other.example.com"]\n`,
+      `${CogEnv.profile('other', suite.emu, suite.pool, 'alice', extra)}hosts = ["other.example.com"]\n`,
   );
   return env;
 }
@@ -93,7 +78,7 @@ describe('git credential fill through the helper (real git)', () => {
     const f = fields(r.stdout);
     expect(f).toMatchObject({ protocol: 'https', host: 'api.example.com', username: 'alice' });
     expect(f.password).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
-    expect(claims(f.password as string)).toMatchObject({ token_use: 'id', aud: pool.clientId });
+    expect(claims(f.password as string)).toMatchObject({ token_use: 'id', aud: suite.pool.clientId });
     // The token cog-token get prints: one sign-in served both.
     expect((await env.run(['get', 'dev'])).stdout.trim()).toBe(f.password);
     expect(env.runs('pw')).toBe(1);

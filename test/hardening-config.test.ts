@@ -3,29 +3,15 @@
  * is picked up without a restart (or at once with the `reload` request); a broken edit keeps the last good
  * version serving.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { request } from './support/raw-client.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'C0nfig-test-pw!';
 const pwEnv = { COG_TEST_PW: PW };
-let emu: Emulator;
-let pool: Pool;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
 function good(r: RunResult): string {
   expect(r.code, r.stderr).toBe(0);
@@ -37,9 +23,10 @@ const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 describe('bad configuration', () => {
   it('each broken key is named with its file and profile; the good profiles keep working', async () => {
-    const env = CogEnv.create();
-    envs.push(env);
-    const dev = CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' });
+    const env = suite.newEnv();
+    const dev = CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+      password_command: 'printenv COG_TEST_PW',
+    });
     const cases: [string, string, RegExp][] = [
       ['typo', 'pasword_command = "x"', /profile "typo": unknown key "pasword_command"/],
       [
@@ -52,7 +39,7 @@ describe('bad configuration', () => {
     ];
     const broken = cases
       .map(([name, line]) => {
-        const base = CogEnv.profile(name, emu, pool, 'alice');
+        const base = CogEnv.profile(name, suite.emu, suite.pool, 'alice');
         const key = line.split(' = ')[0] as string;
         const without = base
           .split('\n')
@@ -80,16 +67,17 @@ describe('bad configuration', () => {
   });
 
   it('an edit is picked up by the running daemon; a broken edit keeps the last good version; reload says so', async () => {
-    const env = CogEnv.create();
-    envs.push(env);
-    const dev = CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' });
+    const env = suite.newEnv();
+    const dev = CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+      password_command: 'printenv COG_TEST_PW',
+    });
     env.writeConfig(dev);
     const token = good(await env.run(['get', 'dev'], { env: pwEnv }));
     const [pid] = await env.daemonPids();
 
     // A new profile, no restart.
     env.writeConfig(
-      `${dev}\n${CogEnv.profile('ops', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' })}`,
+      `${dev}\n${CogEnv.profile('ops', suite.emu, suite.pool, 'alice', { password_command: 'printenv COG_TEST_PW' })}`,
     );
     good(await env.run(['get', 'ops'], { env: pwEnv }));
 
@@ -114,9 +102,10 @@ describe('bad configuration', () => {
   });
 
   it('cog-token reload re-reads the file and says what loaded and what is broken', async () => {
-    const env = CogEnv.create();
-    envs.push(env);
-    const dev = CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' });
+    const env = suite.newEnv();
+    const dev = CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+      password_command: 'printenv COG_TEST_PW',
+    });
     env.writeConfig(dev);
     good(await env.run(['get', 'dev'], { env: pwEnv }));
     env.writeConfig(`${dev}\n[profiles.half]\nusername = "bob"\n`);

@@ -8,35 +8,20 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
 import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
 import { RawConnection, type Reply, request } from './support/raw-client.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Cr4sh-test-pw!';
 const pwEnv = { COG_TEST_PW: PW };
-let emu: Emulator;
-let pool: Pool;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  envs.push(env);
+  const env = suite.newEnv();
   env.writeConfig(
-    CogEnv.profile('dev', emu, pool, 'alice', {
+    CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
       password_command: env.countingCommand('pw', '$COG_TEST_PW'),
     }),
   );

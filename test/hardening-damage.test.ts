@@ -7,36 +7,21 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { schemaVersion, TokenStore } from '../src/daemon/token-store.js';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'D4maged-state!';
 const pwEnv = { COG_TEST_PW: PW };
-let emu: Emulator;
-let pool: Pool;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
 /** Signed in, daemon stopped: the files are at rest. */
 async function signedInAtRest(): Promise<{ env: CogEnv; token: string }> {
-  const env = CogEnv.create();
-  envs.push(env);
+  const env = suite.newEnv();
   env.writeConfig(
-    CogEnv.profile('dev', emu, pool, 'alice', {
+    CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
       password_command: env.countingCommand('pw', '$COG_TEST_PW'),
     }),
   );

@@ -6,32 +6,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../src/emulator/harness.js';
+import { describe, expect, it } from 'vitest';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { RawConnection, type Reply } from './support/raw-client.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'H0stile-input!';
-let emu: Emulator;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite();
 
 async function signedIn(): Promise<{ env: CogEnv; token: string; pid: number }> {
-  const pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-  const env = CogEnv.create();
-  envs.push(env);
+  const pool = await suite.emu.createPool();
+  await suite.emu.createUser(pool, 'alice', PW);
+  const env = suite.newEnv();
   env.writeConfig(
-    `${CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' })}\n${CogEnv.profile('fresh', emu, pool, 'alice')}`,
+    `${CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' })}\n${CogEnv.profile('fresh', suite.emu, pool, 'alice')}`,
   );
   const r = await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } });
   const token = goodToken(r);

@@ -6,27 +6,18 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { haveCommand, SessionBus } from './support/session-bus.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'K3yring-test-pw!';
 const haveBus = haveCommand('dbus-daemon') && haveCommand('dbus-send');
 const haveSecretService = haveBus && haveCommand('gnome-keyring-daemon');
-let emu: Emulator;
-let pool: Pool;
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -34,7 +25,9 @@ afterEach(async () => {
 function newEnv(): CogEnv {
   const env = CogEnv.create();
   cleanups.push(() => env.cleanup());
-  env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+  env.writeConfig(
+    CogEnv.profile('dev', suite.emu, suite.pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+  );
   return env;
 }
 

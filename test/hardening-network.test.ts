@@ -8,41 +8,39 @@
 import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import type { Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { type FaultMode, FaultProxy } from './support/fault-proxy.js';
 import { request } from './support/raw-client.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Netw0rk-fault!';
 const faults: FaultMode[] = ['refuse', 'reset', 'http500', 'throttle', 'stall'];
 
-let emu: Emulator;
+const suite = emulatorSuite();
 let proxy: FaultProxy;
-const envs: CogEnv[] = [];
 
+// Registered after the suite's hooks: the proxy starts once the emulator is up, and (vitest runs after-hooks
+// last registered first) passes again before the envs are cleaned up, and stops before the emulator.
 beforeAll(async () => {
-  emu = await Emulator.start();
-  proxy = await FaultProxy.start(() => emu.port);
+  proxy = await FaultProxy.start(() => suite.emu.port);
 });
 afterAll(async () => {
   await proxy?.stop();
-  await emu?.stop({ removeDir: true });
 });
 afterEach(async () => {
   await proxy.set('pass');
-  for (const env of envs.splice(0)) await env.cleanup();
 });
 
 async function setup(): Promise<{ env: CogEnv; pool: Pool }> {
-  const pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-  const env = CogEnv.create();
-  envs.push(env);
+  const pool = await suite.emu.createPool();
+  await suite.emu.createUser(pool, 'alice', PW);
+  const env = suite.newEnv();
   env.writeConfig(
-    CogEnv.profile('dev', emu, pool, 'alice', {
+    CogEnv.profile('dev', suite.emu, pool, 'alice', {
       password_command: env.countingCommand('pw', '$COG_TEST_PW'),
-    }).replace(emu.endpoint, proxy.endpoint),
+    }).replace(suite.emu.endpoint, proxy.endpoint),
   );
   return { env, pool };
 }
@@ -168,7 +166,7 @@ describe('network faults', () => {
     expect(again.stderr).toMatch(/profile dev: signed out; refresh token revoked/);
     expect(storedRefreshToken(env)).toBeUndefined();
     await expect(
-      emu.admin().send(
+      suite.emu.admin().send(
         new InitiateAuthCommand({
           ClientId: pool.clientId,
           AuthFlow: 'REFRESH_TOKEN_AUTH',
@@ -191,7 +189,7 @@ describe('network faults', () => {
     expect(storedRefreshToken(env)).toBeUndefined();
     const gone = await env.run(['get', 'dev', '--no-input']);
     expect(gone.code).toBe(ExitStatus.needsSignIn);
-    const stillValid = await emu.admin().send(
+    const stillValid = await suite.emu.admin().send(
       new InitiateAuthCommand({
         ClientId: pool.clientId,
         AuthFlow: 'REFRESH_TOKEN_AUTH',

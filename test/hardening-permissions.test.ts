@@ -6,34 +6,22 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Perm1ssions-pw!';
 const pwEnv = { COG_TEST_PW: PW };
-let emu: Emulator;
-let pool: Pool;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
 function newEnv(extra: Record<string, string> = {}): CogEnv {
-  const env = CogEnv.create();
-  envs.push(env);
+  const env = suite.newEnv();
   env.writeConfig(
-    CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW', ...extra }),
+    CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+      password_command: 'printenv COG_TEST_PW',
+      ...extra,
+    }),
   );
   return env;
 }

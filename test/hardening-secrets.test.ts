@@ -7,26 +7,15 @@
  */
 import { appendFileSync, cpSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator } from '../src/emulator/harness.js';
+import { describe, expect, it } from 'vitest';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { request } from './support/raw-client.js';
 import { scanEnvironment } from './support/secret-scan.js';
+import { emulatorSuite } from './support/suite.js';
 
 const CODE = '318642';
 const PW = 'S3cret-at-rest!';
-let emu: Emulator;
-const envs: CogEnv[] = [];
-
-beforeAll(async () => {
-  emu = await Emulator.start({ code: CODE });
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
-afterEach(async () => {
-  for (const env of envs.splice(0)) await env.cleanup();
-});
+const suite = emulatorSuite({ emulator: { code: CODE } });
 
 function good(r: RunResult): string {
   expect(r.code, r.stderr).toBe(0);
@@ -35,21 +24,20 @@ function good(r: RunResult): string {
 
 describe('secrets at rest and in logs', () => {
   it('every path that touches a secret, at debug level: nothing secret in any file cog-token wrote', async () => {
-    const pool = await emu.createPool({ accessTokenSeconds: 8, idTokenSeconds: 8 });
-    await emu.createUser(pool, 'alice', PW);
-    await emu.enableSmsMfa(pool, 'alice');
-    const env = CogEnv.create();
-    envs.push(env);
+    const pool = await suite.emu.createPool({ accessTokenSeconds: 8, idTokenSeconds: 8 });
+    await suite.emu.createUser(pool, 'alice', PW);
+    await suite.emu.enableSmsMfa(pool, 'alice');
+    const env = suite.newEnv();
     const clientSecret = 'cl1ent-s3cret-value-for-the-scan';
     env.writeConfig(
-      `${CogEnv.profile('dev', emu, pool, 'alice', {
+      `${CogEnv.profile('dev', suite.emu, pool, 'alice', {
         password_command: env.countingCommand('pw', '$COG_TEST_PW'),
         mfa_command: env.countingCommand('mfa', '000000', CODE),
-      })}\n${CogEnv.profile('sec', emu, pool, 'alice', {
+      })}\n${CogEnv.profile('sec', suite.emu, pool, 'alice', {
         password_command: 'printenv COG_TEST_PW',
         mfa_command: `echo ${CODE}`,
         client_secret: clientSecret,
-      })}\n${CogEnv.profile('bad', emu, pool, 'alice', { password_command: 'printenv COG_WRONG_PW' })}`,
+      })}\n${CogEnv.profile('bad', suite.emu, pool, 'alice', { password_command: 'printenv COG_WRONG_PW' })}`,
     );
     const pwEnv = { COG_TEST_PW: PW };
     const first = good(await env.run(['get', 'dev'], { env: pwEnv }));
@@ -78,11 +66,12 @@ describe('secrets at rest and in logs', () => {
   }, 120_000);
 
   it('the scanner finds a token, a signature alone, a password and a code planted in a copy', async () => {
-    const pool = await emu.createPool();
-    await emu.createUser(pool, 'alice', PW);
-    const env = CogEnv.create();
-    envs.push(env);
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    const pool = await suite.emu.createPool();
+    await suite.emu.createUser(pool, 'alice', PW);
+    const env = suite.newEnv();
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     const token = good(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
     expect(scanEnvironment(env).hits).toEqual([]);
 

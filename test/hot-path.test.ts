@@ -9,23 +9,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGetArgs } from '../src/client/get-args.js';
 import { quickSocketKind } from '../src/client/quick-socket.js';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';
 import { CountingProxy } from './support/counting-proxy.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Hot-Path-Pa55!';
-let emu: Emulator;
-let pool: Pool;
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 let env: CogEnv;
 
+// Registered after the suite's hooks: the env is made once the pool exists, and cleaned up before the
+// emulator stops (vitest runs after-hooks last registered first).
 beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
   env = CogEnv.create();
   env.writeConfig(
-    CogEnv.profile('dev', emu, pool, 'alice', {
+    CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
       password_command: 'printenv COG_TEST_PW',
       header_prefix: 'Bearer',
     }),
@@ -34,7 +32,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await env?.cleanup();
-  await emu?.stop({ removeDir: true });
 });
 
 /** Runs the command line with a preload that records, at exit, every file and built-in module it loaded. */
@@ -110,15 +107,15 @@ describe('cog-token get: the hot path', () => {
   });
 
   it('a sign-in is needed: the quick try is refused before any call to Cognito; the full path signs in once', async () => {
-    const proxy = await CountingProxy.start(() => emu.endpoint);
+    const proxy = await CountingProxy.start(() => suite.emu.endpoint);
     const fresh = CogEnv.create();
     try {
       fresh.writeConfig(
-        CogEnv.profile('dev', emu, pool, 'alice', {
+        CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
           password_command: fresh.countingCommand('pw', '$COG_TEST_PW'),
           // The emulator ignores client secrets; here it only shows the daemon did not even start a sign-in.
           client_secret_command: fresh.countingCommand('secret', 'quick-try-client-secret'),
-        }).replace(emu.endpoint, proxy.endpoint),
+        }).replace(suite.emu.endpoint, proxy.endpoint),
       );
       const refused = await fresh.run(['get', 'dev', '--no-input']);
       expect(refused.code).toBe(ExitStatus.needsSignIn);

@@ -5,23 +5,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
-import { Emulator } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
 import { CountingProxy } from './support/counting-proxy.js';
+import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Lifecycle-Pa55!';
-let emu: Emulator;
+const suite = emulatorSuite();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  emu = await Emulator.start();
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -47,18 +41,18 @@ function storedRefreshToken(env: CogEnv): string | undefined {
 
 describe('without Cognito', () => {
   it('no valid token and Cognito down: exit 5 fast; the refresh token survives and works once Cognito is back', async () => {
-    const pool = await emu.createPool({ accessTokenSeconds: 20, idTokenSeconds: 20 });
-    await emu.createUser(pool, 'alice', PW);
+    const pool = await suite.emu.createPool({ accessTokenSeconds: 20, idTokenSeconds: 20 });
+    await suite.emu.createUser(pool, 'alice', PW);
     const env = newEnv();
     env.writeConfig(
-      CogEnv.profile('dev', emu, pool, 'alice', {
+      CogEnv.profile('dev', suite.emu, pool, 'alice', {
         password_command: env.countingCommand('pw', '$COG_TEST_PW'),
       }),
     );
     const first = (await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).stdout.trim();
     const refreshToken = storedRefreshToken(env);
     expect(refreshToken).toBeTruthy();
-    await emu.stop();
+    await suite.emu.stop();
     try {
       await waitUntil('the token to expire', () => Date.now() / 1000 > claims(first).exp + 1, 40_000);
       const r = await env.run(['get', 'dev', '--no-input']);
@@ -70,7 +64,7 @@ describe('without Cognito', () => {
       );
       expect(storedRefreshToken(env)).toBe(refreshToken);
     } finally {
-      await emu.restart();
+      await suite.emu.restart();
     }
     const again = await env.run(['get', 'dev', '--no-input']);
     expect(again.code).toBe(0);
@@ -81,14 +75,14 @@ describe('without Cognito', () => {
 
 describe('shared work', () => {
   it('20 concurrent gets on expired tokens: exactly one refresh reaches Cognito', async () => {
-    const pool = await emu.createPool({ accessTokenSeconds: 20, idTokenSeconds: 20 });
-    await emu.createUser(pool, 'alice', PW);
-    const proxy = await CountingProxy.start(() => emu.endpoint);
+    const pool = await suite.emu.createPool({ accessTokenSeconds: 20, idTokenSeconds: 20 });
+    await suite.emu.createUser(pool, 'alice', PW);
+    const proxy = await CountingProxy.start(() => suite.emu.endpoint);
     cleanups.push(() => proxy.stop());
     const env = newEnv();
     env.writeConfig(
-      CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }).replace(
-        emu.endpoint,
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }).replace(
+        suite.emu.endpoint,
         proxy.endpoint,
       ),
     );
@@ -113,10 +107,12 @@ describe('shared work', () => {
 
 describe('daemon lifecycle', () => {
   it('a daemon for another socket (another COG_TOKEN_SOCKET) does not start on a store a daemon serves', async () => {
-    const pool = await emu.createPool();
-    await emu.createUser(pool, 'alice', PW);
+    const pool = await suite.emu.createPool();
+    await suite.emu.createUser(pool, 'alice', PW);
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     const token = (await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).stdout.trim();
     const [pid] = await env.daemonPids();
     const other = { COG_TOKEN_SOCKET: join(env.root, 'other', 'sock') };
@@ -138,10 +134,12 @@ describe('daemon lifecycle', () => {
   });
 
   it('cog-token daemon serves in the foreground; stop ends it and removes its socket and lock', async () => {
-    const pool = await emu.createPool();
-    await emu.createUser(pool, 'alice', PW);
+    const pool = await suite.emu.createPool();
+    await suite.emu.createUser(pool, 'alice', PW);
     const env = newEnv();
-    env.writeConfig(CogEnv.profile('dev', emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }));
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
+    );
     const notRunning = await env.run(['status']);
     expect(notRunning.stdout).toMatch(/daemon: not running/);
     expect(notRunning.code).toBe(0);

@@ -7,31 +7,22 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { answerWithPinentry, askPinentry, findPinentry, pinentryForClient } from '../src/client/pinentry.js';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import type { Ask } from '../src/shared/protocol.js';
 import { CogEnv, cli, waitUntil } from './support/cog.js';
 import { runWithInput } from './support/run-with-input.js';
+import { emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
 const PW = 'Pinentry-Pa55!';
 const scripted = resolve(import.meta.dirname, 'fixtures/pinentry-script.mjs');
 const askFixture = resolve(import.meta.dirname, 'fixtures/ask-pinentry.mjs');
 
-let emu: Emulator;
-let pool: Pool;
+const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 const cleanups: (() => Promise<void> | void)[] = [];
 
-beforeAll(async () => {
-  emu = await Emulator.start();
-  pool = await emu.createPool();
-  await emu.createUser(pool, 'alice', PW);
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -64,7 +55,9 @@ function scriptedPinentry(dir: string, options: { pin?: string; cancel?: boolean
 function newEnv(extra: Record<string, string> = {}, top = ''): CogEnv {
   const env = CogEnv.create();
   cleanups.push(() => env.cleanup());
-  env.writeConfig(`${top}${CogEnv.profile('dev', emu, pool, 'alice', extra)}hosts = ["git.example.com"]\n`);
+  env.writeConfig(
+    `${top}${CogEnv.profile('dev', suite.emu, suite.pool, 'alice', extra)}hosts = ["git.example.com"]\n`,
+  );
   return env;
 }
 

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parsePlist } from 'plist';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type Pool } from '../src/emulator/harness.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
+import { emulatorSuite } from './support/suite.js';
 
 const execFileAsync = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
@@ -229,21 +229,14 @@ describe('cog-token service install | status | uninstall', () => {
 });
 
 describe('socket activation, for real', () => {
-  let emu: Emulator;
-  let pool: Pool;
-  beforeAll(async () => {
-    emu = await Emulator.start();
-    pool = await emu.createPool();
-    await emu.createUser(pool, 'alice', PW);
-  });
-  afterAll(async () => {
-    await emu?.stop({ removeDir: true });
-  });
+  const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
   it('systemd-socket-activate -l <socket> cog-token daemon: the daemon takes the socket it is given', async () => {
     const env = newEnv();
     env.writeConfig(
-      CogEnv.profile('dev', emu, pool, 'alice', { password_command: env.countingCommand('pw', PW) }),
+      CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+        password_command: env.countingCommand('pw', PW),
+      }),
     );
     mkdirSync(env.runtimeDir, { mode: 0o700 });
     const child: ChildProcess = spawn(

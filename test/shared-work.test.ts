@@ -3,22 +3,15 @@
  * gets on one profile share one refresh or one sign-in, counted at a proxy in front of the emulator. The
  * callers are raw socket connections (src/bench/shared-work.ts); the daemon is dist/daemon/main.js.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { concurrentSignIn, refreshAfterExpiry, refreshAfterInvalidate } from '../src/bench/shared-work.js';
-import { Emulator } from '../src/emulator/harness.js';
+import { emulatorSuite } from './support/suite.js';
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await Emulator.start();
-});
-afterAll(async () => {
-  await emu?.stop({ removeDir: true });
-});
+const suite = emulatorSuite();
 
 describe('200 concurrent gets share one network call', () => {
   it('tokens that expired (daemon frozen across the expiry): one refresh, the same new token for all', async () => {
-    const o = await refreshAfterExpiry(emu, 200);
+    const o = await refreshAfterExpiry(suite.emu, 200);
     expect(o.errors).toEqual([]);
     expect(o.succeeded).toBe(200);
     expect(o.distinctTokens).toBe(1);
@@ -34,7 +27,7 @@ describe('200 concurrent gets share one network call', () => {
   });
 
   it('tokens invalidated, refresh API known: exactly one REFRESH_TOKEN_AUTH and nothing else', async () => {
-    const o = await refreshAfterInvalidate(emu, 200);
+    const o = await refreshAfterInvalidate(suite.emu, 200);
     expect(o.errors).toEqual([]);
     expect(o.succeeded).toBe(200);
     expect(o.distinctTokens).toBe(1);
@@ -43,7 +36,7 @@ describe('200 concurrent gets share one network call', () => {
   });
 
   it('a sign-in needed: one InitiateAuth (USER_PASSWORD_AUTH), one caller asked for the password', async () => {
-    const o = await concurrentSignIn(emu, 200);
+    const o = await concurrentSignIn(suite.emu, 200);
     expect(o.errors).toEqual([]);
     expect(o.succeeded).toBe(200);
     expect(o.distinctTokens).toBe(1);
