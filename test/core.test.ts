@@ -3,16 +3,16 @@
  * password, SMS and TOTP MFA, caching, restart from the store, refresh before expiry, shared work for
  * concurrent callers, secrets never on disk, socket permissions, and failures with their exit statuses.
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
 import type { Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
+import { refreshAtEmulator } from './support/emulator-calls.js';
+import { asNobody } from './support/other-user.js';
 import { emulatorSuite } from './support/suite.js';
 
 const CODE = '424242';
@@ -217,15 +217,9 @@ describe('the daemon and its store', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/profile dev: signed out; refresh token revoked/);
-    await expect(
-      suite.emu.admin().send(
-        new InitiateAuthCommand({
-          ClientId: pool.clientId,
-          AuthFlow: 'REFRESH_TOKEN_AUTH',
-          AuthParameters: { REFRESH_TOKEN: refreshToken },
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    await expect(refreshAtEmulator(suite.emu, pool, refreshToken)).rejects.toMatchObject({
+      name: 'NotAuthorizedException',
+    });
 
     expectFailure(
       await env.run(['get', 'dev', '--no-input']),
@@ -342,21 +336,8 @@ describe('failures', () => {
     // Let another user walk up to the socket's own directory: only its 0700 mode stands in the way.
     chmodSync(env.root, 0o755);
     chmodSync(resolve(env.runtimeDir, '..'), 0o755);
-    const out = await new Promise<string>((resolvePromise) => {
-      execFile(
-        'setpriv',
-        [
-          '--reuid=nobody',
-          '--regid=nogroup',
-          '--clear-groups',
-          process.execPath,
-          '-e',
-          `require('net').connect(${JSON.stringify(env.socketFile)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`,
-        ],
-        (_error, stdout, stderr) => resolvePromise(stdout + stderr),
-      );
-    });
-    expect(out.trim()).toBe('EACCES');
+    const out = await asNobody(env.socketFile);
+    expect(out).toBe('EACCES');
   });
 
   it('a socket directory others can read: the daemon refuses, the client says the daemon is unreachable', async () => {

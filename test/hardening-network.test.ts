@@ -5,12 +5,12 @@
  * unreachable" status once the daemon's deadline passes, keeps the refresh token, and the next get after the
  * network comes back refreshes with no sign-in.
  */
-import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenStore } from '../src/daemon/token-store.js';
 import type { Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
+import { refreshAtEmulator } from './support/emulator-calls.js';
 import { type FaultMode, FaultProxy } from './support/fault-proxy.js';
 import { request } from './support/raw-client.js';
 import { emulatorSuite } from './support/suite.js';
@@ -165,15 +165,9 @@ describe('network faults', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/profile dev: signed out; refresh token revoked/);
     expect(storedRefreshToken(env)).toBeUndefined();
-    await expect(
-      suite.emu.admin().send(
-        new InitiateAuthCommand({
-          ClientId: pool.clientId,
-          AuthFlow: 'REFRESH_TOKEN_AUTH',
-          AuthParameters: { REFRESH_TOKEN: refreshToken },
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+    await expect(refreshAtEmulator(suite.emu, pool, refreshToken)).rejects.toMatchObject({
+      name: 'NotAuthorizedException',
+    });
 
     // --local: no call to Cognito at all (it is down), the tokens go, the refresh token stays valid there.
     token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
@@ -189,13 +183,7 @@ describe('network faults', () => {
     expect(storedRefreshToken(env)).toBeUndefined();
     const gone = await env.run(['get', 'dev', '--no-input']);
     expect(gone.code).toBe(ExitStatus.needsSignIn);
-    const stillValid = await suite.emu.admin().send(
-      new InitiateAuthCommand({
-        ClientId: pool.clientId,
-        AuthFlow: 'REFRESH_TOKEN_AUTH',
-        AuthParameters: { REFRESH_TOKEN: second },
-      }),
-    );
+    const stillValid = await refreshAtEmulator(suite.emu, pool, second);
     expect(stillValid.AuthenticationResult?.IdToken).toBeTruthy();
     // Nothing left: a logout says so.
     const none = await env.run(['logout', 'dev']);

@@ -3,12 +3,13 @@
  * config file or directory others can change, and a client secret in a config others can read are refused
  * with the chmod that fixes them, and the running daemon serves again once it is fixed.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
+import { asNobody } from './support/other-user.js';
 import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Perm1ssions-pw!';
@@ -42,53 +43,17 @@ function refused(r: RunResult, pattern: RegExp): void {
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-/** What `connect` gives the user `nobody` on this path. */
-function connectAsNobody(path: string): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(
-      'setpriv',
-      [
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        process.execPath,
-        '-e',
-        `require('net').connect(${JSON.stringify(path)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})`,
-      ],
-      (_error, stdout, stderr) => resolve((stdout + stderr).trim()),
-    );
-  });
-}
-
-/** What the user `nobody` gets back for one request line on this socket (or the connect error's code). */
-function askAsNobody(path: string, line: string): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(
-      'setpriv',
-      [
-        '--reuid=nobody',
-        '--regid=nogroup',
-        '--clear-groups',
-        process.execPath,
-        '-e',
-        `const s=require('net').connect(${JSON.stringify(path)});s.write(${JSON.stringify(`${line}\n`)});let b='';s.on('data',d=>b+=d);s.on('close',()=>{console.log(b.trim());process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})`,
-      ],
-      (_error, stdout, stderr) => resolve((stdout + stderr).trim()),
-    );
-  });
-}
-
 describe('other users', () => {
   it('another uid gets EACCES on the socket even when every directory above it is open', async () => {
     const env = newEnv();
     good(await env.run(['get', 'dev'], { env: pwEnv }));
     chmodSync(env.root, 0o755);
     chmodSync(dirname(env.runtimeDir), 0o755);
-    expect(await connectAsNobody(env.socketFile)).toBe('EACCES');
+    expect(await asNobody(env.socketFile)).toBe('EACCES');
     // Even with the directory opened by mistake after the start, the 0600 socket itself refuses.
     chmodSync(env.runtimeDir, 0o755);
     try {
-      expect(await connectAsNobody(env.socketFile)).toBe('EACCES');
+      expect(await asNobody(env.socketFile)).toBe('EACCES');
     } finally {
       chmodSync(env.runtimeDir, 0o700);
     }
@@ -106,7 +71,7 @@ describe('other users', () => {
     chmodSync(env.runtimeDir, 0o755);
     chmodSync(env.socketFile, 0o666);
     try {
-      const reply = await askAsNobody(env.socketFile, '{"v":1,"op":"status"}');
+      const reply = await asNobody(env.socketFile, '{"v":1,"op":"status"}');
       expect(JSON.parse(reply)).toMatchObject({
         type: 'error',
         code: 'protocol',
