@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CountingProxy } from '../src/bench/counting-proxy.js';
 import { parseGetArgs } from '../src/client/get-args.js';
 import { quickSocketKind } from '../src/client/quick-socket.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';
-import { CountingProxy } from './support/counting-proxy.js';
 import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Hot-Path-Pa55!';
@@ -123,7 +123,7 @@ describe('cog-token get: the hot path', () => {
       expect(refused.stderr).toMatch(
         /^cog-token: profile dev: a sign-in is needed .*run: cog-token login dev\n$/,
       );
-      expect(proxy.counts.size, JSON.stringify([...proxy.counts])).toBe(0);
+      expect(proxy.snapshot()).toEqual({});
       expect(fresh.runs('secret')).toBe(0);
       const r = await fresh.run(['get', 'dev'], { env: { COG_TEST_PW: PW } });
       expect(r.code, r.stderr).toBe(0);

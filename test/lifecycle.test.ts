@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CountingProxy } from '../src/bench/counting-proxy.js';
 import { TokenStore } from '../src/daemon/token-store.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
-import { CountingProxy } from './support/counting-proxy.js';
 import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Lifecycle-Pa55!';

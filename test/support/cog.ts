@@ -13,41 +13,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pidAlive, type RunResult, waitUntil } from '../../src/bench/world.js';
 import type { Emulator, Pool } from '../../src/emulator/harness.js';
 import { isSecretName, scanEnvironment, tokensIn } from './secret-scan.js';
 
+// The benchmark's helpers, for the tests too: one way to poll with a deadline and to tell a live process.
+export { pidAlive, type RunResult, waitUntil };
+
 export const cli = resolve(import.meta.dirname, '../../dist/client/main.js');
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export async function waitUntil<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let wait = 10;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, wait));
-    wait = Math.min(wait * 2, 200);
-  }
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export class CogEnv {
   readonly env: Record<string, string>;

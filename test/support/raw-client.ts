@@ -2,7 +2,8 @@
  * Speaks the daemon's socket protocol directly, for what the command line cannot send: hostile frames,
  * requests with fields a test wants to control, several requests on one connection.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { openSocket } from '../../src/bench/daemon-socket.js';
 
 export interface Reply {
   v?: number;
@@ -10,17 +11,6 @@ export interface Reply {
   code?: string;
   message?: string;
   [key: string]: unknown;
-}
-
-export function openSocket(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
 }
 
 /** A connection that collects the daemon's lines; `next()` waits (with a deadline) for the next one. */
