@@ -5,21 +5,17 @@
  */
 import { chmodSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/daemon/token-store.js';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CognitoDouble, type DoubleOptions, type DoubleUser } from './double/cognito-double.js';
-import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
+import { type RunResult, waitUntil } from './support/cog.js';
+import { Cleanups } from './support/suite.js';
 
 const PW = 'Srp-Passw0rd!';
 const CODE = '135790';
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const totpScript = resolve(import.meta.dirname, 'fixtures/totp.mjs');
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 async function world(
   options: DoubleOptions,
@@ -29,8 +25,7 @@ async function world(
   const double = await CognitoDouble.start({ code: CODE, ...options });
   cleanups.push(() => double.stop());
   const registered = double.addUser(user);
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
+  const env = cleanups.newEnv();
   const lines = [
     '[profiles.dev]',
     `user_pool_id = "${double.poolId}"`,
@@ -66,15 +61,6 @@ function challenges(double: CognitoDouble): string[] {
   return double.calls
     .filter((c) => c.op === 'RespondToAuthChallenge' && !c.error)
     .map((c) => String((c.request as { ChallengeName?: string }).ChallengeName));
-}
-
-function storedRefresh(env: CogEnv): string | undefined {
-  const store = TokenStore.open(env.databaseFile, env.keyFile);
-  try {
-    return store.load('dev')?.tokens?.refreshToken;
-  } finally {
-    store.close();
-  }
 }
 
 describe('SRP', () => {
@@ -293,9 +279,9 @@ describe('refresh-token rotation', () => {
       { username: 'alice', password: PW },
     );
     token(await run(['get', 'dev']));
-    const before = storedRefresh(env) as string;
+    const before = env.storedRefreshToken() as string;
     token(await run(['get', 'dev', '--min-valid', '999999']));
-    const after = storedRefresh(env) as string;
+    const after = env.storedRefreshToken() as string;
     expect(after).not.toBe(before);
     expect(double.refreshTokensValid(after)).toBe(true);
     expect(double.count('GetTokensFromRefreshToken')).toBe(1);
@@ -316,7 +302,7 @@ describe('refresh-token rotation', () => {
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
       await env.killDaemon('SIGKILL');
       await pending;
-      const stored = storedRefresh(env);
+      const stored = env.storedRefreshToken();
       expect(stored, `round ${round}`).toBeTruthy();
       expect(double.refreshTokensValid(stored as string), `round ${round}`).toBe(true);
     }
@@ -365,7 +351,7 @@ describe('throttling', () => {
       /profile dev: Cognito's attempt limit for this user was reached .*wait several minutes/,
     );
     expect(double.count('GetTokensFromRefreshToken') - before).toBe(1);
-    expect(storedRefresh(env)).toBeTruthy();
+    expect(env.storedRefreshToken()).toBeTruthy();
     const status = JSON.parse((await run(['status', '--json'])).stdout);
     const next = status.profiles[0].nextRefreshAt as number;
     expect(next - Date.now() / 1000).toBeGreaterThan(5 * 60);

@@ -14,22 +14,17 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/shared/config.js';
 import { ExitStatus } from '../src/shared/errors.js';
-import { CogEnv, cli } from './support/cog.js';
-import { emulatorSuite } from './support/suite.js';
+import { type CogEnv, cli } from './support/cog.js';
+import { Cleanups, emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
-  return env;
+  return cleanups.newEnv();
 }
 
 const original = `# cog-token profiles, kept by hand

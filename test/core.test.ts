@@ -7,7 +7,6 @@ import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/daemon/token-store.js';
 import type { Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
@@ -173,9 +172,7 @@ describe('the daemon and its store', () => {
     expect(log).toMatch(/profile dev: refreshed/);
 
     // Nothing secret on disk: database, -wal, -shm, key, logs, config.
-    const store = TokenStore.open(env.databaseFile, env.keyFile);
-    const refreshToken = store.load('dev')?.tokens?.refreshToken;
-    store.close();
+    const refreshToken = env.storedRefreshToken();
     expect(refreshToken).toBeTruthy();
     const secrets = [first, second, refreshToken as string, PW, CODE];
     for (const t of [first, second]) secrets.push(t.split('.')[2] as string, t.split('.')[1] as string);
@@ -209,9 +206,7 @@ describe('the daemon and its store', () => {
     const env = newEnv();
     profileWithCommands(env, pool);
     expectToken(await env.run(['get', 'dev'], { env: pwEnv }));
-    const store = TokenStore.open(env.databaseFile, env.keyFile);
-    const refreshToken = store.load('dev')?.tokens?.refreshToken as string;
-    store.close();
+    const refreshToken = env.storedRefreshToken() as string;
 
     const r = await env.run(['logout', 'dev']);
     expect(r.code).toBe(0);

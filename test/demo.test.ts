@@ -6,16 +6,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { Cleanups } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
 const demo = resolve(import.meta.dirname, '../dist/emulator/demo.js');
 const jwt = /eyJ[\w-]+\.[\w-]+\.[\w-]+/g;
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 function alive(pid: number): boolean {
   try {

@@ -9,7 +9,6 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/daemon/token-store.js';
 import { CogEnv, type RunResult, waitUntil } from './support/cog.js';
 import { RawConnection, type Reply, request } from './support/raw-client.js';
 import { emulatorSuite } from './support/suite.js';
@@ -41,15 +40,6 @@ function integrity(env: CogEnv): string {
     return String(db.pragma('integrity_check', { simple: true }));
   } finally {
     db.close();
-  }
-}
-
-function hasRefreshToken(env: CogEnv): boolean {
-  const store = TokenStore.open(env.databaseFile, env.keyFile);
-  try {
-    return store.load('dev')?.tokens?.refreshToken !== undefined;
-  } finally {
-    store.close();
   }
 }
 
@@ -148,7 +138,7 @@ describe('kill -9 at random moments', () => {
       expect(integrity(env), where).toBe('ok');
       expect(existsSync(env.socketFile), `${where}: a stale socket is left`).toBe(true);
       expect(existsSync(env.lockFile), `${where}: a stale lock is left`).toBe(true);
-      const stored = hasRefreshToken(env);
+      const stored = env.storedRefreshToken() !== undefined;
       if (kind === 'refresh') expect(stored, `${where}: a refresh never loses the tokens`).toBe(true);
       if (kind === 'sign-in' && !cut) expect(stored, `${where}: a finished sign-in is stored`).toBe(true);
       if (kind === 'logout' && !cut) expect(stored, `${where}: a finished logout is stored`).toBe(false);

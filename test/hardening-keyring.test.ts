@@ -6,25 +6,20 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { haveCommand, SessionBus } from './support/session-bus.js';
-import { emulatorSuite } from './support/suite.js';
+import { Cleanups, emulatorSuite } from './support/suite.js';
 
 const PW = 'K3yring-test-pw!';
 const haveBus = haveCommand('dbus-daemon') && haveCommand('dbus-send');
 const haveSecretService = haveBus && haveCommand('gnome-keyring-daemon');
 const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
+  const env = cleanups.newEnv();
   env.writeConfig(
     CogEnv.profile('dev', suite.emu, suite.pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
   );

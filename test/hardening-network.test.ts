@@ -6,7 +6,6 @@
  * network comes back refreshes with no sign-in.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TokenStore } from '../src/daemon/token-store.js';
 import type { Pool } from '../src/emulator/harness.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, type RunResult } from './support/cog.js';
@@ -52,15 +51,6 @@ function token(r: RunResult): string {
   return r.stdout.trim();
 }
 
-function storedRefreshToken(env: CogEnv): string | undefined {
-  const store = TokenStore.open(env.databaseFile, env.keyFile);
-  try {
-    return store.load('dev')?.tokens?.refreshToken;
-  } finally {
-    store.close();
-  }
-}
-
 /** Makes the daemon hold expired id and access tokens (what `git credential reject` does), refresh token kept. */
 async function expireCachedTokens(env: CogEnv): Promise<void> {
   const r = await request(env.socketFile, { v: 1, op: 'invalidate', profile: 'dev' });
@@ -86,7 +76,7 @@ describe('network faults', () => {
   it('an expired token under each fault: exit 5 naming the endpoint, the refresh token kept; then a refresh with no sign-in', async () => {
     const { env } = await setup();
     const first = token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
-    const refreshToken = storedRefreshToken(env);
+    const refreshToken = env.storedRefreshToken();
     expect(refreshToken).toBeTruthy();
     for (const mode of faults) {
       await proxy.set(mode);
@@ -105,19 +95,19 @@ describe('network faults', () => {
         ),
       );
       if (mode !== 'refuse') expect(proxy.accepted.get(mode) ?? 0, `${mode} was met`).toBeGreaterThan(met);
-      expect(storedRefreshToken(env), `${mode}: refresh token untouched`).toBe(refreshToken);
+      expect(env.storedRefreshToken(), `${mode}: refresh token untouched`).toBe(refreshToken);
     }
     await proxy.set('pass');
     const again = token(await env.run(['get', 'dev', '--no-input']));
     expect(again).not.toBe(first);
     expect(env.runs('pw')).toBe(1);
-    expect(storedRefreshToken(env)).toBe(refreshToken);
+    expect(env.storedRefreshToken()).toBe(refreshToken);
   }, 240_000);
 
   it('get --timeout (and the request field) gives up on a stalled Cognito after that long, as unreachable', async () => {
     const { env } = await setup();
     token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
-    const refreshToken = storedRefreshToken(env);
+    const refreshToken = env.storedRefreshToken();
     await proxy.set('stall');
     await expireCachedTokens(env);
     const r = await request(env.socketFile, {
@@ -130,7 +120,7 @@ describe('network faults', () => {
     expect(r).toMatchObject({ type: 'error', code: 'unreachable' });
     // The daemon says which deadline ended the wait (profile-manager's per-get deadline).
     expect(r.message).toMatch(/profile dev: cannot reach Cognito .*within 1 s/);
-    expect(storedRefreshToken(env)).toBe(refreshToken);
+    expect(env.storedRefreshToken()).toBe(refreshToken);
     // The same from the command line: --timeout, and the default (10 s) when it is not given.
     for (const args of [['--timeout', '2'], []]) {
       await expireCachedTokens(env);
@@ -138,7 +128,7 @@ describe('network faults', () => {
       expect(r.code, r.stderr).toBe(ExitStatus.unreachable);
       expect(r.stderr).toMatch(new RegExp(`cannot reach Cognito .*within ${args[1] ?? 10} s`));
     }
-    expect(storedRefreshToken(env)).toBe(refreshToken);
+    expect(env.storedRefreshToken()).toBe(refreshToken);
     await proxy.set('pass');
     token(await env.run(['get', 'dev', '--no-input']));
     expect(env.runs('pw')).toBe(1);
@@ -147,7 +137,7 @@ describe('network faults', () => {
   it('logout while Cognito is unreachable keeps the tokens (exit 5) so a later logout can still revoke them; --local deletes here only', async () => {
     const { env, pool } = await setup();
     const first = token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
-    const refreshToken = storedRefreshToken(env) as string;
+    const refreshToken = env.storedRefreshToken() as string;
     expect(refreshToken).toBeTruthy();
     await proxy.set('refuse');
     const r = await env.run(['logout', 'dev']);
@@ -157,21 +147,21 @@ describe('network faults', () => {
     expect(r.stderr).toMatch(
       /profile dev: Cognito could not revoke the refresh token .*nothing was deleted: run cog-token logout dev again when Cognito is reachable, or cog-token logout dev --local/,
     );
-    expect(storedRefreshToken(env)).toBe(refreshToken);
+    expect(env.storedRefreshToken()).toBe(refreshToken);
     // Still signed in: the cached token is served, no sign-in.
     expect(token(await env.run(['get', 'dev', '--no-input']))).toBe(first);
     await proxy.set('pass');
     const again = await env.run(['logout', 'dev']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/profile dev: signed out; refresh token revoked/);
-    expect(storedRefreshToken(env)).toBeUndefined();
+    expect(env.storedRefreshToken()).toBeUndefined();
     await expect(refreshAtEmulator(suite.emu, pool, refreshToken)).rejects.toMatchObject({
       name: 'NotAuthorizedException',
     });
 
     // --local: no call to Cognito at all (it is down), the tokens go, the refresh token stays valid there.
     token(await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } }));
-    const second = storedRefreshToken(env) as string;
+    const second = env.storedRefreshToken() as string;
     await proxy.set('refuse');
     const before = proxy.accepted.get('refuse') ?? 0;
     const local = await env.run(['logout', 'dev', '--local']);
@@ -180,7 +170,7 @@ describe('network faults', () => {
       /profile dev: signed out here; the refresh token was not revoked at Cognito/,
     );
     expect(proxy.accepted.get('refuse') ?? 0).toBe(before);
-    expect(storedRefreshToken(env)).toBeUndefined();
+    expect(env.storedRefreshToken()).toBeUndefined();
     const gone = await env.run(['get', 'dev', '--no-input']);
     expect(gone.code).toBe(ExitStatus.needsSignIn);
     const stillValid = await refreshAtEmulator(suite.emu, pool, second);

@@ -5,38 +5,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CountingProxy } from '../src/bench/counting-proxy.js';
-import { TokenStore } from '../src/daemon/token-store.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
-import { emulatorSuite } from './support/suite.js';
+import { Cleanups, emulatorSuite } from './support/suite.js';
 
 const PW = 'Lifecycle-Pa55!';
 const suite = emulatorSuite();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
-  return env;
+  return cleanups.newEnv();
 }
 
 function claims(token: string): { exp: number; iat: number } {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
-}
-
-function storedRefreshToken(env: CogEnv): string | undefined {
-  const store = TokenStore.open(env.databaseFile, env.keyFile);
-  try {
-    return store.load('dev')?.tokens?.refreshToken;
-  } finally {
-    store.close();
-  }
 }
 
 describe('without Cognito', () => {
@@ -50,7 +34,7 @@ describe('without Cognito', () => {
       }),
     );
     const first = (await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } })).stdout.trim();
-    const refreshToken = storedRefreshToken(env);
+    const refreshToken = env.storedRefreshToken();
     expect(refreshToken).toBeTruthy();
     await suite.emu.stop();
     try {
@@ -62,7 +46,7 @@ describe('without Cognito', () => {
       expect(r.stderr).toMatch(
         /profile dev: cannot reach Cognito at http:\/\/127\.0\.0\.1:\d+ .*no cached token is valid/,
       );
-      expect(storedRefreshToken(env)).toBe(refreshToken);
+      expect(env.storedRefreshToken()).toBe(refreshToken);
     } finally {
       await suite.emu.restart();
     }

@@ -7,13 +7,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { answerWithPinentry, askPinentry, findPinentry, pinentryForClient } from '../src/client/pinentry.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import type { Ask } from '../src/shared/protocol.js';
 import { CogEnv, cli, waitUntil } from './support/cog.js';
 import { runWithInput } from './support/run-with-input.js';
-import { emulatorSuite } from './support/suite.js';
+import { Cleanups, emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
 const PW = 'Pinentry-Pa55!';
@@ -21,11 +21,7 @@ const scripted = resolve(import.meta.dirname, 'fixtures/pinentry-script.mjs');
 const askFixture = resolve(import.meta.dirname, 'fixtures/ask-pinentry.mjs');
 
 const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
-const cleanups: (() => Promise<void> | void)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cog-pinentry-'));
@@ -53,8 +49,7 @@ function scriptedPinentry(dir: string, options: { pin?: string; cancel?: boolean
 }
 
 function newEnv(extra: Record<string, string> = {}, top = ''): CogEnv {
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
+  const env = cleanups.newEnv();
   env.writeConfig(
     `${top}${CogEnv.profile('dev', suite.emu, suite.pool, 'alice', extra)}hosts = ["git.example.com"]\n`,
   );

@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parsePlist } from 'plist';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
-import { emulatorSuite } from './support/suite.js';
+import { Cleanups, emulatorSuite } from './support/suite.js';
 
 const execFileAsync = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
@@ -30,15 +30,10 @@ const label = 'io.github.cog-token.daemon';
 const repoPlist = join(repo, 'launchd', `${label}.plist`);
 const PW = 'Service-Pa55!';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 function newEnv(): CogEnv {
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
-  return env;
+  return cleanups.newEnv();
 }
 
 /** `systemd-analyze --user verify --man=no` (it needs an XDG_RUNTIME_DIR, even a scratch one). */

@@ -4,23 +4,20 @@
  * plus a required attribute) and SELECT_MFA_TYPE.
  */
 import * as OTPAuth from 'otpauth';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CognitoDouble, type DoubleOptions, type DoubleUser } from './double/cognito-double.js';
-import { CogEnv, cli } from './support/cog.js';
+import { cli } from './support/cog.js';
+import { Cleanups } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
 const PW = 'Term-Passw0rd!';
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 async function atTerminal(options: DoubleOptions, user: DoubleUser, extra = '') {
   const double = await CognitoDouble.start(options);
   cleanups.push(() => double.stop());
   double.addUser(user);
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
+  const env = cleanups.newEnv();
   env.writeConfig(
     `[profiles.dev]\nuser_pool_id = "${double.poolId}"\nclient_id = "${double.clientId}"\nusername = "${user.username}"\nendpoint = "${double.endpoint}"\n${extra}`,
   );

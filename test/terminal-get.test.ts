@@ -2,28 +2,23 @@
  * A person at a real terminal (tmux): `T=$(cog-token get dev)` asks for the password and the SMS code on
  * the terminal, and only the token lands in T.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli } from './support/cog.js';
-import { emulatorSuite } from './support/suite.js';
+import { Cleanups, emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
 const CODE = '424242';
 const PW = 'Terminal-Pa55!';
 
 const suite = emulatorSuite({ emulator: { code: CODE } });
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = new Cleanups();
 
 async function setup(): Promise<{ env: CogEnv; tmux: Tmux }> {
   const pool = await suite.emu.createPool();
   await suite.emu.createUser(pool, 'alice', PW);
   await suite.emu.enableSmsMfa(pool, 'alice');
-  const env = CogEnv.create();
-  cleanups.push(() => env.cleanup());
+  const env = cleanups.newEnv();
   env.writeConfig(CogEnv.profile('dev', suite.emu, pool, 'alice'));
   const tmux = await Tmux.start(
     `T=$('${process.execPath}' '${cli}' get dev); echo "rc=$? len=\${#T} head=\${T:0:3}"`,

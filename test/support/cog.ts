@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pidAlive, type RunResult, waitUntil } from '../../src/bench/world.js';
+import { TokenStore } from '../../src/daemon/token-store.js';
 import type { Emulator, Pool } from '../../src/emulator/harness.js';
 import { isSecretName, scanEnvironment, tokensIn } from './secret-scan.js';
 
@@ -143,6 +144,16 @@ export class CogEnv {
         resolvePromise({ code, stdout, stderr });
       });
     });
+  }
+
+  /** The refresh token the store holds for `profile`, read at rest (undefined when there is none). */
+  storedRefreshToken(profile = 'dev'): string | undefined {
+    const store = TokenStore.open(this.databaseFile, this.keyFile);
+    try {
+      return store.load(profile)?.tokens?.refreshToken;
+    } finally {
+      store.close();
+    }
   }
 
   daemonPid(): number | undefined {

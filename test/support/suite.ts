@@ -1,7 +1,7 @@
 /**
  * The hooks most test files share, registered for the file (or the describe block) that calls them: one
  * cognito-local emulator started before all its tests and stopped (its directory removed) after them,
- * optionally a pool with one user, and CogEnvs cleaned up, in the order they were made, after each test.
+ * optionally a pool with one user, and CogEnvs cleaned up after each test (Cleanups: last made, first undone).
  * The emulator and the pool exist only once beforeAll has run: read them through the getters, in a test.
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -23,17 +23,35 @@ export interface Suite {
   newEnv(): CogEnv;
 }
 
-/** A CogEnv factory: every env it makes is cleaned up (`env.cleanup()`, in order) after each test. */
-export function trackedEnvs(): () => CogEnv {
-  const envs: CogEnv[] = [];
-  afterEach(async () => {
-    for (const env of envs.splice(0)) await env.cleanup();
-  });
-  return () => {
+/**
+ * Undo steps a test registers as it goes (a CogEnv, a tmux session, a bus, a proxy), run after the test, last
+ * registered first: what was made on top of something is taken down before it.
+ */
+export class Cleanups {
+  private readonly stack: (() => Promise<void> | void)[] = [];
+
+  constructor() {
+    afterEach(async () => {
+      for (const c of this.stack.splice(0).reverse()) await c();
+    });
+  }
+
+  push(cleanup: () => Promise<void> | void): void {
+    this.stack.push(cleanup);
+  }
+
+  /** A fresh CogEnv, cleaned up with the rest. */
+  newEnv(): CogEnv {
     const env = CogEnv.create();
-    envs.push(env);
+    this.push(() => env.cleanup());
     return env;
-  };
+  }
+}
+
+/** A CogEnv factory: every env it makes is cleaned up (`env.cleanup()`) after each test. */
+export function trackedEnvs(): () => CogEnv {
+  const cleanups = new Cleanups();
+  return () => cleanups.newEnv();
 }
 
 export function emulatorSuite(options: SuiteOptions = {}): Suite {
