@@ -5,7 +5,7 @@
 import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { CogTokenError, isErrorCode } from '../shared/errors.js';
+import { CogTokenError, daemonError } from '../shared/errors.js';
 import { ensurePrivateDir, type Paths } from '../shared/paths.js';
 import {
   type Answer,
@@ -148,9 +148,7 @@ export function exchange(
         }
         if (message.type === 'result') return finish(message);
         if (message.type === 'error') {
-          return finish(
-            new CogTokenError(isErrorCode(message.code) ? message.code : 'internal', message.message),
-          );
+          return finish(daemonError(message.code, message.message));
         }
         if (message.type === 'ask') {
           if (!onAsk) {

@@ -8,7 +8,7 @@
  * answer, starts the daemon if need be, and follows the conversation. The daemon never starts a sign-in for
  * a request that can answer nothing, so the quick try costs Cognito nothing.
  */
-import { CogTokenError, ExitStatus, isErrorCode } from '../shared/errors.js';
+import { daemonError, ExitStatus } from '../shared/errors.js';
 import { encode, protocolVersion, type Request, type Result } from '../shared/protocol.js';
 import { maxSocketPathBytes, quickSocketFile } from '../shared/socket-path.js';
 import { checkMinValid, checkTimeout, profileArg } from './arg-checks.js';
@@ -38,7 +38,7 @@ async function quickTry(request: Request, input: boolean): Promise<GetResult | u
   if (reply.type === 'error' && typeof reply.message === 'string') {
     // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry.
     if (reply.code === 'needs-sign-in' && input) return undefined;
-    throw new CogTokenError(isErrorCode(reply.code) ? reply.code : 'internal', reply.message);
+    throw daemonError(reply.code, reply.message);
   }
   return undefined;
 }

@@ -52,6 +52,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(exitByCode, value);
 }
 
+/** What a daemon's `error` reply stands for, on the client's side (a code it does not know is internal). */
+export function daemonError(code: unknown, message: string): CogTokenError {
+  return new CogTokenError(isErrorCode(code) ? code : 'internal', message);
+}
+
 /** An error meant for the user: `message` is one line that names the profile and what to do next. */
 export class CogTokenError extends Error {
   readonly code: ErrorCode;
