@@ -1,9 +1,3 @@
-/**
- * The `get` hot path (issue #5): the plain forms are parsed by hand and answered with only the bundle's
- * main file loaded; everything else still goes to yargs, with the same result. Speed itself is measured by
- * `npm run bench`, never here.
- */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +6,8 @@ import { parseGetArgs } from '../src/client/get-args.js';
 import { quickSocketKind } from '../src/client/quick-socket.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';
+import { runWithInput } from './support/run-with-input.js';
+import { tokensIn } from './support/secret-scan.js';
 import { emulatorSuite } from './support/suite.js';
 
 const PW = 'Hot-Path-Pa55!';
@@ -35,32 +31,17 @@ afterAll(async () => {
 });
 
 /** Runs the command line with a preload that records, at exit, every file and built-in module it loaded. */
-function runRecording(args: string[]): Promise<RunResult & { files: string[]; builtins: string[] }> {
+async function runRecording(args: string[]): Promise<RunResult & { files: string[]; builtins: string[] }> {
   const record = join(env.root, `loaded-${Date.now()}-${Math.random()}.json`);
   const preload = join(env.root, 'record-loads.cjs');
   writeFileSync(
     preload,
     `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));\n`,
   );
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--require', preload, cli, ...args], {
-      env: env.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => {
-      env.noteSecrets(...stdout.split(/\s+/).filter((w) => w.startsWith('eyJ')));
-      const loaded = JSON.parse(readFileSync(record, 'utf8')) as { files: string[]; builtins: string[] };
-      resolve({ code, stdout, stderr, ...loaded });
-    });
-  });
+  const r = await runWithInput(process.execPath, ['--require', preload, cli, ...args], { env: env.env });
+  env.noteSecrets(...tokensIn(r.stdout));
+  const loaded = JSON.parse(readFileSync(record, 'utf8')) as { files: string[]; builtins: string[] };
+  return { ...r, ...loaded };
 }
 
 const ours = (files: string[]) =>
