@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/bench/world.js';
+import { collectOutput } from './support/run-with-input.js';
 import { Cleanups } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
@@ -79,24 +81,10 @@ function claims(token: string): Record<string, unknown> {
   >;
 }
 
-function runUnattended(timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    // setsid: no controlling terminal, as in CI; stdin is /dev/null.
-    const child = spawn('setsid', ['--wait', process.execPath, demo], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
+function runUnattended(timeoutMs: number): Promise<RunResult> {
+  // setsid: no controlling terminal, as in CI; stdin is /dev/null. Past the deadline, Ctrl-C (SIGINT).
+  const child = spawn('setsid', ['--wait', process.execPath, demo], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return collectOutput(child, timeoutMs, 'SIGINT');
 }
 
 describe('npm run demo', () => {

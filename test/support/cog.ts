@@ -13,9 +13,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pidAlive, type RunResult, waitUntil } from '../../src/bench/world.js';
+import { pidAlive, type RunResult, World, waitUntil } from '../../src/bench/world.js';
 import { TokenStore } from '../../src/daemon/token-store.js';
 import type { Emulator, Pool } from '../../src/emulator/harness.js';
+import { collectOutput } from './run-with-input.js';
 import { isSecretName, scanEnvironment, tokensIn } from './secret-scan.js';
 
 // The benchmark's helpers, for the tests too: one way to poll with a deadline and to tell a live process.
@@ -68,26 +69,15 @@ export class CogEnv {
     writeFileSync(this.configFile, text, { mode: 0o600 });
   }
 
-  /** A [profiles.NAME] table for a pool on the emulator. */
+  /** A [profiles.NAME] table for a pool on the emulator (the benchmark's, with the emulator's endpoint). */
   static profile(
     name: string,
     emu: Emulator,
     pool: Pool,
     username: string,
     extra: Record<string, string | number> = {},
-  ) {
-    const lines = [
-      `[profiles.${name}]`,
-      `region = "${pool.region}"`,
-      `user_pool_id = "${pool.poolId}"`,
-      `client_id = "${pool.clientId}"`,
-      `username = "${username}"`,
-      'auth_flow = "USER_PASSWORD_AUTH"',
-      `endpoint = "${emu.endpoint}"`,
-    ];
-    for (const [k, v] of Object.entries(extra))
-      lines.push(`${k} = ${typeof v === 'number' ? v : JSON.stringify(v)}`);
-    return `${lines.join('\n')}\n`;
+  ): string {
+    return World.profile(name, emu.endpoint, pool, username, extra);
   }
 
   /**
@@ -116,34 +106,21 @@ export class CogEnv {
     return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
   }
 
-  run(
+  async run(
     args: string[],
     options: { env?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<RunResult> {
     for (const [name, value] of Object.entries(options.env ?? {})) {
       if (isSecretName(name)) this.noteSecrets(value);
     }
-    return new Promise((resolvePromise) => {
-      // setsid: no controlling terminal, as under CI or a GUI; stdin is /dev/null.
-      const child = spawn('setsid', ['--wait', process.execPath, cli, ...args], {
-        env: { ...this.env, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        this.noteSecrets(...tokensIn(stdout));
-        resolvePromise({ code, stdout, stderr });
-      });
+    // setsid: no controlling terminal, as under CI or a GUI; stdin is /dev/null.
+    const child = spawn('setsid', ['--wait', process.execPath, cli, ...args], {
+      env: { ...this.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const r = await collectOutput(child, options.timeoutMs ?? 45_000);
+    this.noteSecrets(...tokensIn(r.stdout));
+    return r;
   }
 
   /** The refresh token the store holds for `profile`, read at rest (undefined when there is none). */
