@@ -39,8 +39,12 @@ function targetPart(i: Import): string {
 }
 
 const allowed: Record<string, (i: Import, target: string) => boolean> = {
-  shared: (_i, t) =>
-    t === 'shared' || t.startsWith('pkg:node:') || t === 'pkg:smol-toml' || t === 'pkg:env-paths',
+  shared: (i, t) =>
+    t === 'shared' ||
+    t.startsWith('pkg:node:') ||
+    t === 'pkg:smol-toml' ||
+    t === 'pkg:env-paths' ||
+    (t === 'pkg:tldts' && i.dynamic),
   daemon: (i, t) =>
     t === 'shared' ||
     t === 'daemon' ||

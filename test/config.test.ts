@@ -37,7 +37,7 @@ describe('config', () => {
     ],
     [good.replace('ap-northeast-1_AbCdEf', 'local_AbCdEf'), /profile "dev": missing key "region"/],
     [`${good}token = "refresh"\n`, /profile "dev": key "token" must be "id" or "access"/],
-    [`${good}endpoint = "ftp://x"\n`, /profile "dev": key "endpoint" .* is not an http\(s\) URL/],
+    [`${good}endpoint = "ftp://x"\n`, /profile "dev": key "endpoint" .* is not an https URL/],
     [`${good}refresh_margin = -5\n`, /profile "dev": key "refresh_margin"/],
     [`${good}pasword_command = "x"\n`, /profile "dev": unknown key "pasword_command"/],
     [`${good}auth_flow = "CUSTOM_AUTH"\n`, /profile "dev": key "auth_flow" = "CUSTOM_AUTH" is not supported/],

@@ -39,7 +39,7 @@ username = "alice"
 password_command = "pass show cognito/dev"
 hosts = [
   "api.dev.example.com",   # REST API
-  "*.execute-api.ap-northeast-1.amazonaws.com",
+  "a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com",
 ]
 
 # production: careful

@@ -2,7 +2,9 @@
  * cog-token as a git credential helper, driven by the machine's real git (`git credential fill`, `approve`,
  * `reject`) against a daemon signed in to the cognito-local emulator: a listed host, a wildcard host, an
  * unlisted host (git moves on to its next helper), path-scoped hosts with credential.useHttpPath, the
- * bearer answer of git 2.46+, erase, and a sign-in nobody can answer.
+ * bearer answer of git 2.46+, erase, and a sign-in nobody can answer. Where tokens may go (issue #10,
+ * point 3): https only (plain http to loopback or an explicit `http://` pattern), default ports, `..` in
+ * paths, no wildcard over a shared suffix, https endpoints; test/hosts.test.ts has the finer cases.
  */
 import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
@@ -14,7 +16,13 @@ const PW = 'Git-Helper-Pa55!';
 
 const suite = emulatorSuite({ user: { name: 'alice', password: PW } });
 
-const hosts = ['api.example.com', '*.execute-api.ap-northeast-1.amazonaws.com', 'git.example.com/team-a'];
+const hosts = [
+  'api.example.com',
+  '*.apps.example.com',
+  'git.example.com/team-a',
+  'localhost:3000',
+  'http://plain.example.com',
+];
 
 function newEnv(options: { passwordCommand?: boolean } = {}): CogEnv {
   const env = suite.newEnv();
@@ -65,6 +73,8 @@ function claims(token: string): Record<string, unknown> {
   >;
 }
 
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 function helperDirect(env: CogEnv, action: string, input: string): Promise<RunResult> {
   return runWithInput(process.execPath, [cli, 'git-credential', action], { env: env.env, input });
 }
@@ -86,10 +96,10 @@ describe('git credential fill through the helper (real git)', () => {
 
   it('a wildcard host matches one name component, not two', async () => {
     const env = newEnv();
-    const one = await fill(env, 'protocol=https\nhost=a1b2c3.execute-api.ap-northeast-1.amazonaws.com\n\n');
+    const one = await fill(env, 'protocol=https\nhost=a1b2c3.apps.example.com\n\n');
     expect(one.code).toBe(0);
     expect(fields(one.stdout).password).toMatch(/^eyJ/);
-    const two = await fill(env, 'protocol=https\nhost=x.a1b2c3.execute-api.ap-northeast-1.amazonaws.com\n\n');
+    const two = await fill(env, 'protocol=https\nhost=x.a1b2c3.apps.example.com\n\n');
     expect(two.code).toBe(0);
     expect(fields(two.stdout)).toMatchObject({ username: 'next', password: 'from-the-next-helper' });
   });
@@ -203,5 +213,108 @@ describe('the helper protocol itself', () => {
     expect(viaGit.code).not.toBe(0);
     expect(viaGit.stdout).toBe('');
     expect(viaGit.stderr).toMatch(/cog-token: profile dev: .*cog-token login dev/);
+  });
+});
+
+/** A token from the helper for this request, or what the next helper answered. */
+async function answeredBy(env: CogEnv, request: string, extra: string[] = []): Promise<'cog-token' | 'next'> {
+  const r = await fill(env, request, extra);
+  expect(r.code, r.stderr).toBe(0);
+  const password = fields(r.stdout).password;
+  if (password === 'from-the-next-helper') return 'next';
+  expect(password).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+  return 'cog-token';
+}
+
+describe('tokens go only over https, to the hosts meant (real git)', () => {
+  it('protocol=http for a listed host: the helper answers nothing, git gets no token', async () => {
+    const env = newEnv();
+    const direct = await helperDirect(env, 'get', 'protocol=http\nhost=api.example.com\n\n');
+    expect(direct).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await answeredBy(env, 'url=http://api.example.com/repo.git\n\n')).toBe('next');
+    expect(await answeredBy(env, 'protocol=http\nhost=a1b2c3.apps.example.com\n\n')).toBe('next');
+    // The same hosts over https are answered.
+    expect(await answeredBy(env, 'url=https://api.example.com/repo.git\n\n')).toBe('cog-token');
+    expect(env.runs('pw')).toBe(1);
+  });
+
+  it('plain http is answered for a loopback host and for a pattern that says http:// itself', async () => {
+    const env = newEnv();
+    expect(await answeredBy(env, 'url=http://localhost:3000/repo.git\n\n')).toBe('cog-token');
+    expect(await answeredBy(env, 'url=http://plain.example.com/repo.git\n\n')).toBe('cog-token');
+    // An http:// pattern matches only http, on its default port.
+    expect(await answeredBy(env, 'url=https://plain.example.com/repo.git\n\n')).toBe('next');
+    expect(await answeredBy(env, 'url=http://plain.example.com:8080/repo.git\n\n')).toBe('next');
+  });
+
+  it('a pattern without a port means 443: api.example.com does not match api.example.com:8443', async () => {
+    const env = newEnv();
+    expect(await answeredBy(env, 'url=https://api.example.com:8443/repo.git\n\n')).toBe('next');
+    expect(await answeredBy(env, 'url=https://localhost:3001/repo.git\n\n')).toBe('next');
+    expect(await answeredBy(env, 'url=https://api.example.com/repo.git\n\n')).toBe('cog-token');
+  });
+
+  it('a .. path trick does not reach a path-scoped pattern, plain or percent-encoded', async () => {
+    const env = newEnv();
+    const useHttpPath = ['credential.useHttpPath=true'];
+    for (const url of [
+      'https://git.example.com/team-a/../team-b/repo.git',
+      'https://git.example.com/team-a/%2e%2e/team-b/repo.git',
+      'https://git.example.com/team-a/./%2E./team-b/repo.git',
+    ]) {
+      expect(await answeredBy(env, `url=${url}\n\n`, useHttpPath), url).toBe('next');
+    }
+    expect(
+      await answeredBy(env, 'url=https://git.example.com/team-b/../team-a/repo.git\n\n', useHttpPath),
+    ).toBe('cog-token');
+  });
+
+  it('a hosts wildcard over a shared suffix (*.execute-api..., *.cloudfront.net) is refused at load, naming file, profile and key', async () => {
+    const env = suite.newEnv();
+    const extra = { password_command: env.countingCommand('pw', PW) };
+    for (const [pattern, suffix] of [
+      ['*.execute-api.us-east-1.amazonaws.com', 'execute-api.us-east-1.amazonaws.com'],
+      ['*.cloudfront.net', 'cloudfront.net'],
+    ] as const) {
+      env.writeConfig(
+        `${CogEnv.profile('dev', suite.emu, suite.pool, 'alice', extra)}hosts = ["${pattern}"]\n`,
+      );
+      const message = new RegExp(
+        `${esc(env.configFile)}: profile "dev": key "hosts": "${esc(pattern)}" lets its wildcard span "${esc(suffix)}", a suffix that many customers share.*list your exact hosts instead, like "abc123\\.${esc(suffix)}"`,
+      );
+      const host = pattern.replace('*', 'someone-elses-api');
+      const direct = await helperDirect(env, 'get', `protocol=https\nhost=${host}\n\n`);
+      expect(direct.stdout).toBe('');
+      expect(direct.code).toBe(0);
+      expect(direct.stderr).toMatch(message);
+      expect(await answeredBy(env, `url=https://${host}/repo.git\n\n`)).toBe('next');
+      const get = await env.run(['get', 'dev', '--no-input']);
+      expect(get.stdout).toBe('');
+      expect(get.code).toBe(ExitStatus.usage);
+      expect(get.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(get.stderr).toMatch(message);
+    }
+    expect(env.runs('pw')).toBe(0);
+  });
+
+  it('an http endpoint for a non-loopback host is refused at load; the loopback emulator is accepted', async () => {
+    const env = suite.newEnv();
+    const profile = CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+      password_command: env.countingCommand('pw', PW),
+    });
+    expect(suite.emu.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:/);
+    env.writeConfig(profile.replace(suite.emu.endpoint, 'http://cognito.example.com'));
+    const r = await env.run(['get', 'dev']);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.usage);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `${esc(env.configFile)}: profile "dev": key "endpoint" = "http://cognito\\.example\\.com" would carry passwords and tokens in clear \\(http\\): use an https:// URL`,
+      ),
+    );
+    expect(env.runs('pw')).toBe(0);
+    env.writeConfig(profile);
+    expect((await env.run(['get', 'dev'])).stdout).toMatch(/^eyJ/);
   });
 });

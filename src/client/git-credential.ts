@@ -1,8 +1,8 @@
 /**
  * `cog-token git-credential get|store|erase`: a git credential helper (gitcredentials(7)). git writes
  * `key=value` lines on stdin, ended by a blank line or EOF; `get` answers on stdout for the profile whose
- * `hosts` claim the URL. A host no profile claims gets an empty answer and exit 0, so git moves on to its
- * next helper. stdin belongs to git: questions for a sign-in go to the terminal (/dev/tty, as git's own
+ * `hosts` claim the URL (host-match.ts: https only, plain http only to loopback or a pattern that says
+ * `http://`). A URL no profile claims gets an empty answer and exit 0, so git moves on to its next helper. stdin belongs to git: questions for a sign-in go to the terminal (/dev/tty, as git's own
  * prompts do), a pinentry, or the profile's commands.
  */
 import type { Readable } from 'node:stream';
@@ -96,15 +96,23 @@ export async function gitCredential(
   const profiles = [...config.profiles.values()];
   const match = matchProfile(
     profiles.map((p) => ({ name: p.name, hosts: p.hosts })),
-    { host, ...(request.fields.has('path') ? { path: request.fields.get('path') as string } : {}) },
+    {
+      protocol: request.fields.get('protocol') ?? '',
+      host,
+      ...(request.fields.has('path') ? { path: request.fields.get('path') as string } : {}),
+    },
   );
   if (match.kind === 'none') {
+    if (action !== 'get') return 0;
     const first = match.needPath[0];
-    if (action === 'get' && first) {
+    if (first) {
       deps.say(
         `profile ${first.profile} claims ${first.pattern} but git sent no path: run git config --global credential.useHttpPath true`,
       );
     }
+    // A profile refused at load (say, a hosts wildcard over a shared suffix) claims nothing: say why, or
+    // git's failure would point nowhere.
+    for (const error of config.broken.values()) deps.say(error.message);
     return 0;
   }
   const profile = config.profiles.get(match.profile);

@@ -1,19 +1,25 @@
 /**
  * Which profile answers for a URL: each profile's `hosts` list holds patterns like "api.example.com",
- * "*.execute-api.ap-northeast-1.amazonaws.com", "git.example.com:8443" or "git.example.com/team-a".
- * `*` stands for part of one name component (as in git's URL matching); a pattern without a port matches
- * any port; a pattern with a path matches only when git sends the path (credential.useHttpPath) and it is
- * that path or below it. The most specific pattern wins; on a tie, the profile that comes first.
+ * "*.apps.example.com", "git.example.com:8443", "git.example.com/team-a" or "http://build.internal"
+ * (syntax and normalisation in shared/host-pattern.ts). A token goes only over https, or over plain http to
+ * a loopback host or where the pattern itself says `http://`. `*` stands for part of one name component (as
+ * in git's URL matching); a pattern without a port means the scheme's default port; a pattern with a path
+ * matches only when git sends the path (credential.useHttpPath) and, once `.`/`..` are resolved, it is that
+ * path or below it. The most specific pattern wins; on a tie, the profile that comes first.
  */
-
-export interface HostPattern {
-  host: string;
-  port?: string;
-  /** Without leading or trailing slashes; undefined for none. */
-  path?: string;
-}
+import {
+  defaultPorts,
+  type HostPattern,
+  isLoopbackHost,
+  normalizePath,
+  parseHostPattern,
+  type Scheme,
+  splitHostPort,
+} from '../shared/host-pattern.js';
 
 export interface Target {
+  /** As git sends it: "https" or "http" (anything else is never answered). */
+  protocol: string;
   /** As git sends it: "host" or "host:port" (IPv6 in brackets). */
   host: string;
   /** As git sends it with useHttpPath: "team-a/repo.git" (no leading slash). */
@@ -29,25 +35,6 @@ export type MatchResult =
   | { kind: 'match'; profile: string; pattern: string }
   /** Nothing matched, but these would have with the path: worth a hint about credential.useHttpPath. */
   | { kind: 'none'; needPath: { profile: string; pattern: string }[] };
-
-function splitHostPort(text: string): { host: string; port?: string } {
-  const v6 = /^(\[[^\]]*\])(?::(\d+))?$/.exec(text);
-  if (v6) return { host: v6[1] as string, ...(v6[2] ? { port: v6[2] } : {}) };
-  const m = /^(.*?)(?::(\d+))?$/.exec(text) as RegExpExecArray;
-  return { host: m[1] as string, ...(m[2] ? { port: m[2] } : {}) };
-}
-
-function trimSlashes(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '');
-}
-
-export function parsePattern(pattern: string): HostPattern {
-  const slash = pattern.indexOf('/');
-  const hostPart = slash === -1 ? pattern : pattern.slice(0, slash);
-  const path = slash === -1 ? '' : trimSlashes(pattern.slice(slash + 1));
-  const { host, port } = splitHostPort(hostPart.toLowerCase());
-  return { host, ...(port ? { port } : {}), ...(path ? { path } : {}) };
-}
 
 function labelMatches(pattern: string, label: string): boolean {
   if (!pattern.includes('*')) return pattern === label;
@@ -70,7 +57,13 @@ function pathMatches(pattern: string, path: string): boolean {
   return path === pattern || path.startsWith(`${pattern}/`);
 }
 
-/** Higher is more specific: path depth, then a port, then literal characters in the host. */
+/** May a token for this pattern travel over this scheme to this host? */
+function schemeAllowed(p: HostPattern, scheme: Scheme, host: string): boolean {
+  if (p.scheme !== undefined) return p.scheme === scheme;
+  return scheme === 'https' || isLoopbackHost(host);
+}
+
+/** Higher is more specific: path depth, then an explicit port, then literal characters in the host. */
 function specificity(p: HostPattern): number[] {
   return [p.path ? p.path.split('/').length : 0, p.port ? 1 : 0, p.host.replace(/\*/g, '').length];
 }
@@ -84,15 +77,20 @@ function compare(a: number[], b: number[]): number {
 }
 
 export function matchProfile(claimants: Iterable<Claimant>, target: Target): MatchResult {
-  const { host, port } = splitHostPort(target.host.trim().toLowerCase());
-  const path = target.path === undefined ? undefined : trimSlashes(target.path);
-  let best: { profile: string; pattern: string; score: number[] } | undefined;
   const needPath: { profile: string; pattern: string }[] = [];
+  const protocol = target.protocol.trim().toLowerCase();
+  if (protocol !== 'https' && protocol !== 'http') return { kind: 'none', needPath };
+  const scheme: Scheme = protocol;
+  const { host, port: explicitPort } = splitHostPort(target.host.trim().toLowerCase().replace(/\.$/, ''));
+  const port = explicitPort ?? defaultPorts[scheme];
+  const path = target.path === undefined ? undefined : normalizePath(target.path);
+  let best: { profile: string; pattern: string; score: number[] } | undefined;
   for (const c of claimants) {
     for (const pattern of c.hosts) {
-      const p = parsePattern(pattern);
+      const p = parseHostPattern(pattern);
+      if (!schemeAllowed(p, scheme, host)) continue;
       if (!hostMatches(p.host, host)) continue;
-      if (p.port !== undefined && p.port !== port) continue;
+      if ((p.port ?? defaultPorts[scheme]) !== port) continue;
       if (p.path !== undefined) {
         if (path === undefined) {
           needPath.push({ profile: c.name, pattern });

@@ -4,6 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { ConfigError } from './errors.js';
+import { insecureUrlReason, isPatternSyntax, wildcardOverSharedSuffix } from './host-pattern.js';
 import { isProfileName, type TokenKind } from './protocol.js';
 
 export type AuthFlow = 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH';
@@ -32,7 +33,7 @@ export interface ProfileConfig {
   mfaPreference?: MfaType;
   /** Confirm and remember this device when the pool tracks devices (default true). */
   rememberDevice: boolean;
-  /** Hosts this profile answers for as a git credential helper; `*` wildcards allowed. */
+  /** Where this profile's tokens go as a git credential (shared/host-pattern.ts): exact hosts, or wildcards inside one registrable domain. */
   hosts: string[];
   /** Prefix for `--format header` (e.g. "Bearer"); none by default. */
   headerPrefix?: string;
@@ -191,17 +192,7 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
     );
   }
   const endpoint = str('endpoint', false);
-  if (endpoint !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-      throw new ConfigError(`${where}: key "endpoint" = "${endpoint}" is not an http(s) URL`);
-    }
-  }
+  if (endpoint !== undefined) checkSecretUrl(where, 'endpoint', endpoint);
   const token = str('token', false) ?? 'id';
   if (token !== 'id' && token !== 'access') {
     throw new ConfigError(`${where}: key "token" must be "id" or "access"`);
@@ -215,14 +206,7 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
     throw new ConfigError(`${where}: key "remember_device" must be true or false`);
   }
   const hosts = value.hosts;
-  if (
-    hosts !== undefined &&
-    (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || !/^[\w.*:[\]-]+(\/.*)?$/.test(h)))
-  ) {
-    throw new ConfigError(
-      `${where}: key "hosts" must be a list of host names like ["api.example.com", "*.example.com"]`,
-    );
-  }
+  if (hosts !== undefined) checkHosts(where, hosts);
   const mfaPreference = str('mfa_preference', false);
   if (mfaPreference !== undefined && !(mfaTypes as readonly string[]).includes(mfaPreference)) {
     throw new ConfigError(`${where}: key "mfa_preference" must be one of ${mfaTypes.join(', ')}`);
@@ -250,6 +234,12 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
   if (clientSecretCommand !== undefined) profile.clientSecretCommand = clientSecretCommand;
   if (mfaPreference !== undefined) profile.mfaPreference = mfaPreference as MfaType;
   const headerPrefix = str('header_prefix', false);
+  if (headerPrefix !== undefined && controlCharacter.test(value.header_prefix as string)) {
+    // A newline would end the Authorization header and start one of the config's choosing.
+    throw new ConfigError(
+      `${where}: key "header_prefix" holds a control character (a line break adds a header of its own): write it on one line, like "Bearer"`,
+    );
+  }
   if (headerPrefix !== undefined) profile.headerPrefix = headerPrefix;
   const pinentryProgram = str('pinentry_program', false);
   if (pinentryProgram !== undefined) profile.pinentryProgram = pinentryProgram;
@@ -259,6 +249,43 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
   const mfaCommand = str('mfa_command', false);
   if (mfaCommand !== undefined) profile.mfaCommand = mfaCommand;
   return profile;
+}
+
+/** C0 and C1 control characters and DEL (Unicode category Cc). */
+const controlCharacter = /\p{Cc}/u;
+
+/** A URL that passwords, codes or tokens are sent to: https, or plain http only to this machine. */
+function checkSecretUrl(where: string, key: string, url: string): void {
+  const reason = insecureUrlReason(url);
+  if (reason === undefined) return;
+  throw new ConfigError(
+    `${where}: key "${key}" = "${url}" ${reason}: use an https:// URL (plain http only for localhost, 127.0.0.1 or [::1])`,
+  );
+}
+
+/** `hosts`: a list of patterns (shared/host-pattern.ts); no wildcard over a suffix many customers share. */
+function checkHosts(where: string, hosts: unknown): void {
+  if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || !isPatternSyntax(h))) {
+    throw new ConfigError(
+      `${where}: key "hosts" must be a list of host names like ["api.example.com", "*.apps.example.com", "git.example.com/team-a"]`,
+    );
+  }
+  for (const pattern of hosts as string[]) {
+    const host = pattern
+      .replace(/^https?:\/\//i, '')
+      .split('/')[0]
+      ?.replace(/:\d+$/, '')
+      .toLowerCase() as string;
+    const shared = wildcardOverSharedSuffix(host);
+    if (shared === undefined) continue;
+    const spans = shared.suffix
+      ? `"${shared.suffix}", a suffix that many customers share (Public Suffix List)`
+      : 'every host name';
+    const example = host.replace(/\*/g, 'abc123');
+    throw new ConfigError(
+      `${where}: key "hosts": "${pattern}" lets its wildcard span ${spans}, so anyone could run a host it matches: list your exact hosts instead, like "${example}"`,
+    );
+  }
 }
 
 /**
