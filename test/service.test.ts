@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parsePlist } from 'plist';
 import { describe, expect, it } from 'vitest';
+import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
 
@@ -186,6 +187,33 @@ describe('cog-token service install | status | uninstall', () => {
       code: 0,
       output: '',
     });
+  });
+
+  it('a value holding a line break is refused, nothing written: it would inject a line into the unit or plist', async () => {
+    const env = newEnv();
+    const injected = `${join(env.root, 'data')}\nExecStartPre=/bin/touch ${join(env.root, 'pwned')}`;
+    const cases: [string, Record<string, string>, string][] = [
+      ['linux', { XDG_DATA_HOME: injected }, 'the variable XDG_DATA_HOME'],
+      ['linux', { COG_TOKEN_CONFIG: 'config.toml\r\nExecStart=/bin/sh' }, 'the variable COG_TOKEN_CONFIG'],
+      // darwin: the log path (StandardErrorPath) comes from XDG_STATE_HOME.
+      ['darwin', { XDG_STATE_HOME: `${env.root}/state\n</string>` }, 'the daemon log path'],
+    ];
+    for (const [platform, vars, what] of cases) {
+      const r = await env.run(['service', 'install', '--platform', platform], { env: vars });
+      expect(r.stdout, what).toBe('');
+      expect(r.code, what).toBe(ExitStatus.usage);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(lines, what).toHaveLength(1);
+      expect(lines[0]).toContain(`service: ${what}`);
+      expect(lines[0]).toMatch(
+        /holds a line break, which would inject a line into the service file: fix or unset it/,
+      );
+      expect(r.stderr).not.toContain('ExecStart');
+    }
+    expect(existsSync(join(env.env.XDG_CONFIG_HOME as string, 'systemd', 'user', 'cog-token.service'))).toBe(
+      false,
+    );
+    expect(existsSync(join(env.root, 'Library', 'LaunchAgents', `${label}.plist`))).toBe(false);
   });
 
   it('darwin: writes the LaunchAgent plist with the real paths; it parses and has the keys', async () => {

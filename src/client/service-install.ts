@@ -111,8 +111,30 @@ export function launchAgentsDir(env: NodeJS.ProcessEnv): string {
   return join(env.HOME || homedir(), 'Library', 'LaunchAgents');
 }
 
+/**
+ * A line break (or NUL) in a value written into a unit or plist would end its line and start one of the
+ * value's choosing (`ExecStartPre=...`): refuse it, naming where it came from, never the value.
+ */
+function refuseLineBreaks(o: PlanOptions, envNames: string[]): void {
+  const values: [string, string | undefined][] = [
+    ['the path of node', o.node],
+    ['the path of cog-token', o.entry],
+    ['the daemon log path (from XDG_STATE_HOME or HOME)', o.logFile],
+    ...envNames.map((name): [string, string | undefined] => [`the variable ${name}`, o.env[name]]),
+  ];
+  for (const [what, value] of values) {
+    if (value !== undefined && /[\n\r\0]/.test(value)) {
+      throw new CogTokenError(
+        'usage',
+        `service: ${what} holds a line break, which would inject a line into the service file: fix or unset it, then run cog-token service install again`,
+      );
+    }
+  }
+}
+
 export function servicePlan(o: PlanOptions): ServicePlan {
   const warnings: string[] = [];
+  refuseLineBreaks(o, [...carried, 'COG_TOKEN_SOCKET', 'XDG_RUNTIME_DIR']);
   if (o.platform === 'linux') {
     const dir = systemdUserDir(o.env);
     if (o.env.COG_TOKEN_SOCKET) {
