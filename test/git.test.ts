@@ -6,6 +6,7 @@
  * point 3): https only (plain http to loopback or an explicit `http://` pattern), default ports, `..` in
  * paths, no wildcard over a shared suffix, https endpoints; test/hosts.test.ts has the finer cases.
  */
+import { chmodSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';
@@ -316,5 +317,20 @@ describe('tokens go only over https, to the hosts meant (real git)', () => {
     expect(env.runs('pw')).toBe(0);
     env.writeConfig(profile);
     expect((await env.run(['get', 'dev'])).stdout).toMatch(/^eyJ/);
+  });
+
+  // Point 9: a config others can change could list their host; a config others can only read is used.
+  it('a config file others can write gets git no token (exit 7, chmod go-w); one others can only read is used', async () => {
+    const env = newEnv();
+    chmodSync(env.configFile, 0o666);
+    const r = await helperDirect(env, 'get', 'protocol=https\nhost=api.example.com\n\n');
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.unsafeState);
+    expect(r.stderr).toMatch(
+      new RegExp(`config file ${esc(env.configFile)} can be changed by other users .*chmod go-w`),
+    );
+    expect(env.runs('pw')).toBe(0);
+    chmodSync(env.configFile, 0o644);
+    expect(await answeredBy(env, 'url=https://api.example.com/repo.git\n\n')).toBe('cog-token');
   });
 });
