@@ -2,8 +2,9 @@
  * `cog-token git-credential get|store|erase`: a git credential helper (gitcredentials(7)). git writes
  * `key=value` lines on stdin, ended by a blank line or EOF; `get` answers on stdout for the profile whose
  * `hosts` claim the URL (host-match.ts: https only, plain http only to loopback or a pattern that says
- * `http://`). A URL no profile claims gets an empty answer and exit 0, so git moves on to its next helper. stdin belongs to git: questions for a sign-in go to the terminal (/dev/tty, as git's own
- * prompts do), a pinentry, or the profile's commands.
+ * `http://`). A URL no profile claims gets an empty answer and exit 0, so git moves on to its next helper.
+ * stdin belongs to git: questions for a sign-in go to the terminal (/dev/tty, as git's own prompts do), a
+ * pinentry, or the profile's commands.
  */
 import type { Readable } from 'node:stream';
 import type { Config } from '../shared/config.js';

@@ -4,7 +4,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse } from 'smol-toml';
 import { ConfigError } from './errors.js';
-import { insecureUrlReason, isPatternSyntax, wildcardOverSharedSuffix } from './host-pattern.js';
+import {
+  insecureUrlReason,
+  isPatternSyntax,
+  parseHostPattern,
+  wildcardOverSharedSuffix,
+} from './host-pattern.js';
 import { isProfileName, type TokenKind } from './protocol.js';
 
 export type AuthFlow = 'USER_SRP_AUTH' | 'USER_PASSWORD_AUTH';
@@ -271,11 +276,7 @@ function checkHosts(where: string, hosts: unknown): void {
     );
   }
   for (const pattern of hosts as string[]) {
-    const host = pattern
-      .replace(/^https?:\/\//i, '')
-      .split('/')[0]
-      ?.replace(/:\d+$/, '')
-      .toLowerCase() as string;
+    const { host } = parseHostPattern(pattern);
     const shared = wildcardOverSharedSuffix(host);
     if (shared === undefined) continue;
     const spans = shared.suffix
