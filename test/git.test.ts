@@ -4,7 +4,8 @@
  * unlisted host (git moves on to its next helper), path-scoped hosts with credential.useHttpPath, the
  * bearer answer of git 2.46+, erase, and a sign-in nobody can answer. Where tokens may go (issue #10,
  * point 3): https only (plain http to loopback or an explicit `http://` pattern), default ports, `..` in
- * paths, no wildcard over a shared suffix, https endpoints; test/hosts.test.ts has the finer cases.
+ * paths, no wildcard over a shared suffix, https endpoints, a one-line header_prefix, and a config others
+ * can write (point 9); test/hosts.test.ts has the finer cases.
  */
 import { chmodSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -317,6 +318,22 @@ describe('tokens go only over https, to the hosts meant (real git)', () => {
     expect(env.runs('pw')).toBe(0);
     env.writeConfig(profile);
     expect((await env.run(['get', 'dev'])).stdout).toMatch(/^eyJ/);
+  });
+
+  it('a header_prefix holding a newline is refused at load: --format header prints nothing, exit 2', async () => {
+    const env = suite.newEnv();
+    const profile = CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+      password_command: env.countingCommand('pw', PW),
+    });
+    env.writeConfig(`${profile}header_prefix = "Bearer\\nX-Injected: 1"\n`);
+    const r = await env.run(['get', 'dev', '--format', 'header']);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(ExitStatus.usage);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`${esc(env.configFile)}: profile "dev": key "header_prefix" holds a control character`),
+    );
+    expect(env.runs('pw')).toBe(0);
   });
 
   // Point 9: a config others can change could list their host; a config others can only read is used.
