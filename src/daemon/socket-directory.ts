@@ -55,7 +55,7 @@ function checkChain(socketFile: string, dir: string, uid: number, depth: number)
     if (st.uid !== uid && st.uid !== 0) {
       refuse(
         socketFile,
-        `${path} ${st.isSymbolicLink() ? 'is a symlink ' : ''}belongs to ${owner}, who can rename or replace it`,
+        `${path} ${st.isSymbolicLink() ? 'is a symlink that belongs' : 'belongs'} to ${owner}, who can rename or replace it`,
       );
     }
     if (mustBeOwnPrivate !== undefined) {
