@@ -244,11 +244,16 @@ export async function runDaemon(): Promise<number> {
     log.info('another daemon is already serving; exiting');
     return 0;
   }
-  peerState = selfTest(paths.socketFile, ownUid).then((state) => {
-    if (state.active) log.info(`peer uid check: ${state.method} (tested on a connection to itself)`);
-    else log.warn(`peer uid check not active: ${state.why}; the socket's permissions alone keep others out`);
-    return state;
-  });
+  // Where the server really listens (a socket passed by systemd may be elsewhere), else the configured path.
+  const address = server.address();
+  peerState = selfTest(typeof address === 'string' && address ? address : paths.socketFile, ownUid).then(
+    (state) => {
+      if (state.active) log.info(`peer uid check: ${state.method} (tested on a connection to itself)`);
+      else
+        log.warn(`peer uid check not active: ${state.why}; the socket's permissions alone keep others out`);
+      return state;
+    },
+  );
   const release = listening.release;
   log.info(`cog-token ${version} daemon ${process.pid} listening on ${paths.socketFile}`);
   try {
