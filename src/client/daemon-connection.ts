@@ -16,6 +16,7 @@ import {
   type Request,
   type Result,
 } from '../shared/protocol.js';
+import { daemonEnvironment, daemonWorkingDirectory } from './daemon-environment.js';
 
 const startDeadlineMs = 15_000;
 /** Polls for the socket of a daemon just started: often at first (it is ready within a few hundred ms). */
@@ -88,7 +89,8 @@ export async function connectOrStart(paths: Paths, send?: string): Promise<Socke
   const child = spawn(process.execPath, [...daemonNodeOptions, entry], {
     detached: true,
     stdio: ['ignore', 'ignore', logFd],
-    env: process.env,
+    env: daemonEnvironment(),
+    cwd: daemonWorkingDirectory,
   });
   closeSync(logFd);
   let exited: number | null | undefined;

@@ -10,7 +10,7 @@ function when(epochSeconds: number | undefined, now: number): string {
 export function formatStatus(s: DaemonStatus, now: number): string {
   const lines = [
     `daemon: pid ${s.pid}, version ${s.version}, up ${s.uptimeSeconds} s`,
-    `socket: ${s.socket} (${s.peerCheck ? `peer uid checked by ${s.peerCheck}` : 'peer uid not checked: the socket permissions alone keep others out'})`,
+    `socket: ${s.socket} (${s.peerCheck ? `peer uid checked by ${s.peerCheck}` : `peer uid not checked${s.peerCheckInactive ? ` (${s.peerCheckInactive})` : ''}: the socket permissions alone keep others out`})`,
     `config: ${s.configFile}${s.configError ? ` (error: ${s.configError})` : ''}`,
   ];
   if (s.storeError) lines.push(`store: error: ${s.storeError}`);

@@ -1,7 +1,9 @@
 /**
  * One client connection: reads newline-delimited JSON requests, one at a time, relays questions for a
  * sign-in back to the client as `ask` messages, and ends each request with one `result` or `error`.
- * Anything malformed gets an error reply and the connection is closed; the daemon serves on.
+ * Anything malformed gets an error reply and the connection is closed; the daemon serves on. A connection
+ * that is idle (no request under way: nothing but a partial line since the last reply) is closed after
+ * `idleMs`, and may be shed earlier when the daemon needs its place for a new one.
  */
 import type { Socket } from 'node:net';
 import { CogTokenError, isErrorCode, oneLine } from '../shared/errors.js';
@@ -25,11 +27,25 @@ export interface RequestHandler {
 
 let nextConnectionId = 1;
 
+/** How long a connection may stay idle before the daemon closes it (COG_TOKEN_IDLE_TIMEOUT, seconds). */
+export const defaultIdleSeconds = 10;
+
+/** The idle limit from COG_TOKEN_IDLE_TIMEOUT (seconds, above 0 and at most an hour), else the default. */
+export function idleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.COG_TOKEN_IDLE_TIMEOUT);
+  return env.COG_TOKEN_IDLE_TIMEOUT && Number.isFinite(v) && v > 0 && v <= 3600
+    ? v * 1000
+    : defaultIdleSeconds * 1000;
+}
+
 export class Connection implements Asker {
   readonly id = nextConnectionId++;
   closed = false;
   abilities: Abilities = { tty: false, commands: false };
   private busy = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** When this connection last became idle (Date.now()); the oldest idle one is shed first. */
+  idleSince = Date.now();
   private nextAskId = 1;
   private readonly pendingAsks = new Map<number, (outcome: AskOutcome) => void>();
   private readonly splitter: LineSplitter;
@@ -37,6 +53,7 @@ export class Connection implements Asker {
   constructor(
     private readonly socket: Socket,
     private readonly handler: RequestHandler,
+    private readonly idleMs: number = defaultIdleSeconds * 1000,
   ) {
     this.splitter = new LineSplitter(
       (line) => this.onLine(line),
@@ -46,6 +63,31 @@ export class Connection implements Asker {
     socket.on('error', (error) => log.debug(`connection ${this.id}: ${error.message}`));
     socket.on('data', (data: Buffer) => this.splitter.push(data));
     socket.on('close', () => this.onClose());
+    this.armIdleTimer();
+  }
+
+  /** No request under way: the connection holds a place and nothing else. */
+  get idle(): boolean {
+    return !this.busy && !this.closed;
+  }
+
+  private armIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleSince = Date.now();
+    this.idleTimer = setTimeout(() => {
+      log.debug(`connection ${this.id}: idle for ${this.idleMs / 1000} s; closed`);
+      this.shed();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Closes an idle connection (its time is up, or its place is needed); it had nothing under way. */
+  shed(): void {
+    clearTimeout(this.idleTimer);
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.resolveAllGone();
   }
 
   private onLine(line: string): void {
@@ -81,6 +123,7 @@ export class Connection implements Asker {
       return;
     }
     this.busy = true;
+    clearTimeout(this.idleTimer);
     if (request.op === 'get') this.abilities = request.abilities;
     this.handler
       .handle(request, this)
@@ -88,6 +131,7 @@ export class Connection implements Asker {
       .then((reply) => {
         this.busy = false;
         this.send(reply);
+        if (!this.closed) this.armIdleTimer();
       });
   }
 
@@ -102,12 +146,14 @@ export class Connection implements Asker {
     log.debug(`connection ${this.id}: protocol error: ${message}`);
     this.send({ v: protocolVersion, type: 'error', code, message: `bad request: ${message}` });
     this.closed = true;
+    clearTimeout(this.idleTimer);
     this.socket.end();
     this.socket.destroySoon?.();
     this.resolveAllGone();
   }
 
   private onClose(): void {
+    clearTimeout(this.idleTimer);
     this.closed = true;
     this.resolveAllGone();
   }

@@ -10,13 +10,14 @@
  * A second lock of the same kind, `daemon.mutex` beside tokens.db, keeps a daemon on another socket off the
  * same store.
  */
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CogTokenError, UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir, type Paths } from '../shared/paths.js';
 import { log } from './log.js';
+import { checkSocketDirectory } from './socket-directory.js';
 
 export type Listening = { kind: 'listening'; release(): void } | { kind: 'already-running' };
 
@@ -136,6 +137,36 @@ function inheritedFd(): number | undefined {
   return pid === process.pid && fds >= 1 ? 3 : undefined;
 }
 
+/**
+ * Refuses when something other than a socket of this user's is at the socket path: the daemon removes only
+ * a stale socket, never a file a mistyped COG_TOKEN_SOCKET happens to name. Returns whether one is there.
+ */
+function checkSocketFile(path: string): boolean {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  const uid = process.getuid?.();
+  const what = st.isSocket()
+    ? uid === undefined || st.uid === uid
+      ? undefined
+      : `a socket of uid ${st.uid}`
+    : st.isSymbolicLink()
+      ? 'a symlink'
+      : st.isDirectory()
+        ? 'a directory'
+        : st.isFile()
+          ? 'a regular file'
+          : 'not a socket';
+  if (what === undefined) return true;
+  throw new UnsafeStateError(
+    `${path} is ${what}, not a socket this daemon made, and is left as it is: move it aside, or set COG_TOKEN_SOCKET to another path`,
+  );
+}
+
 export async function becomeDaemon(paths: Paths, server: Server): Promise<Listening> {
   const fd = inheritedFd();
   if (fd !== undefined) {
@@ -151,7 +182,10 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
       },
     };
   }
+  // Before creating anything on the way, and again once the directories exist.
+  checkSocketDirectory(paths.socketFile);
   ensurePrivateDir(paths.runtimeDir);
+  checkSocketDirectory(paths.socketFile);
   const mutex = takeMutex(mutexFile(paths));
   if (!mutex) return { kind: 'already-running' };
   let storeMutex: Database.Database | undefined;
@@ -162,6 +196,7 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
   };
   try {
     writePidFile(paths.lockFile);
+    checkSocketFile(paths.socketFile);
     const state = await probe(paths.socketFile);
     if (state === 'live') {
       // A daemon that does not take this lock serves here (socket activation, an older version): leave.
@@ -171,8 +206,10 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
     storeMutex = takeStoreMutex(paths);
     if (state === 'stale') {
       // We hold the lock, so no other daemon can be binding this path: whatever is there is left over.
-      log.info(`removing stale socket ${paths.socketFile}`);
-      unlinkSync(paths.socketFile);
+      if (checkSocketFile(paths.socketFile)) {
+        log.info(`removing stale socket ${paths.socketFile}`);
+        unlinkSync(paths.socketFile);
+      }
     }
     await listenOn(server, paths.socketFile);
     const st = statSync(paths.socketFile);

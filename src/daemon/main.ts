@@ -3,7 +3,7 @@
  * cleanly on SIGTERM/SIGINT or a `stop` request.
  */
 import { createServer, type Socket } from 'node:net';
-import { CogTokenError, exitStatusFor, UnsafeStateError } from '../shared/errors.js';
+import { CogTokenError, ExitStatus, exitStatusFor, UnsafeStateError } from '../shared/errors.js';
 import { resolvePaths } from '../shared/paths.js';
 import {
   type DaemonMessage,
@@ -16,16 +16,20 @@ import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { version } from '../shared/version.js';
 import { SdkCognitoGateway } from './cognito-gateway.js';
 import { ConfigSource } from './config-source.js';
-import { Connection, type RequestHandler } from './connection.js';
+import { Connection, idleTimeoutMs, type RequestHandler } from './connection.js';
+import { inspectorRefusal, keepInspectorClosed } from './inspector-guard.js';
 import { keyStoreChoice, loadKeyring } from './keyring.js';
 import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
-import { peerCheck, peerUid } from './peer-credentials.js';
+import { type PeerCheckState, peerUid, selfTest } from './peer-credentials.js';
 import { type Asker, ProfileManager } from './profile-manager.js';
 import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
 
-/** Connections served at once; Node closes any beyond this at once (the client may retry). */
+/**
+ * Connections served at once. A new one beyond this takes the place of the connection idle the longest (so
+ * idle connections cannot lock the owner out); when none is idle, the new one is closed at once.
+ */
 const maxConnections = 256;
 
 /**
@@ -56,6 +60,14 @@ function peerIsUs(socket: Socket, ownUid: number | undefined): boolean {
 }
 
 export async function runDaemon(): Promise<number> {
+  const inspector = await inspectorRefusal();
+  if (inspector) {
+    log.error(inspector);
+    return ExitStatus.unsafeState;
+  }
+  const reopenInspector = keepInspectorClosed(() =>
+    log.warn('SIGUSR1 ignored: this daemon never opens a Node.js inspector'),
+  );
   quietSdkWarnings(() => log.debug('the AWS SDK warned that it will soon require a newer Node.js'));
   // Everything the daemon creates (database, -wal, -shm, key) is private to this user.
   process.umask(0o077);
@@ -96,6 +108,8 @@ export async function runDaemon(): Promise<number> {
     }
   };
   const connections = new Set<Connection>();
+  // Tested once listening (on a connection to itself); status waits for the answer.
+  let peerState: Promise<PeerCheckState> = Promise.resolve({ active: false, why: 'not tested yet' });
   let shutdown: () => void = () => {};
 
   const handler: RequestHandler = {
@@ -153,6 +167,7 @@ export async function runDaemon(): Promise<number> {
           };
         }
         case 'status': {
+          const peer = await peerState;
           let s: ReturnType<ProfileManager['status']> = { profiles: [] };
           try {
             s = open().manager.status();
@@ -173,7 +188,7 @@ export async function runDaemon(): Promise<number> {
               ...(s.configError ? { configError: s.configError } : {}),
               ...(storeError ? { storeError: storeError.message } : {}),
               ...(notices.all().length ? { notices: notices.all() } : {}),
-              ...(peerCheck ? { peerCheck } : {}),
+              ...(peer.active ? { peerCheck: peer.method } : { peerCheckInactive: peer.why }),
               profiles: s.profiles,
             },
           };
@@ -192,27 +207,53 @@ export async function runDaemon(): Promise<number> {
   };
 
   const ownUid = process.getuid?.();
+  const idleMs = idleTimeoutMs();
   const server = createServer((socket) => {
     if (!peerIsUs(socket, ownUid)) return;
-    const connection = new Connection(socket, handler);
+    // A flood of connections (each may hold up to one 64 KiB partial line) cannot grow memory without
+    // bound, nor keep the owner out: the longest idle one makes room.
+    if (connections.size >= maxConnections) {
+      let oldest: Connection | undefined;
+      for (const c of connections) if (c.idle && (!oldest || c.idleSince < oldest.idleSince)) oldest = c;
+      if (!oldest) {
+        log.warn(`${maxConnections} connections are all busy; a new one was closed`);
+        socket.on('error', () => {});
+        socket.destroy();
+        return;
+      }
+      log.debug(`connection limit reached: closing idle connection ${oldest.id} for a new one`);
+      oldest.shed();
+      connections.delete(oldest);
+    }
+    const connection = new Connection(socket, handler, idleMs);
     connections.add(connection);
     socket.on('close', () => connections.delete(connection));
   });
   server.on('error', (error) => log.error(`server: ${error.message}`));
-  // A flood of connections (each may hold up to one 64 KiB partial line) cannot grow memory without bound.
-  server.maxConnections = maxConnections;
 
   let listening: Awaited<ReturnType<typeof becomeDaemon>>;
   try {
     listening = await becomeDaemon(paths, server);
   } catch (error) {
+    reopenInspector();
     log.error(`cannot listen on ${paths.socketFile}: ${(error as Error).message}`);
     return error instanceof CogTokenError ? exitStatusFor(error.code) : 1;
   }
   if (listening.kind === 'already-running') {
+    reopenInspector();
     log.info('another daemon is already serving; exiting');
     return 0;
   }
+  // Where the server really listens (a socket passed by systemd may be elsewhere), else the configured path.
+  const address = server.address();
+  peerState = selfTest(typeof address === 'string' && address ? address : paths.socketFile, ownUid).then(
+    (state) => {
+      if (state.active) log.info(`peer uid check: ${state.method} (tested on a connection to itself)`);
+      else
+        log.warn(`peer uid check not active: ${state.why}; the socket's permissions alone keep others out`);
+      return state;
+    },
+  );
   const release = listening.release;
   log.info(`cog-token ${version} daemon ${process.pid} listening on ${paths.socketFile}`);
   try {
@@ -231,6 +272,7 @@ export async function runDaemon(): Promise<number> {
       release();
       for (const c of connections) c.closed = true;
       opened?.store.close();
+      reopenInspector();
       resolve(0);
     };
     process.on('SIGTERM', shutdown);

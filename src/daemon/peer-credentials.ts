@@ -6,10 +6,12 @@
  * The socket's 0700 directory and 0600 mode already keep other users out; this check is the second wall,
  * for a socket the daemon did not create (systemd socket activation) or permissions changed behind its back.
  * When the module is missing (no compiler at install time, Windows), `peerCheck` is undefined and the daemon
- * relies on the permissions alone; `cog-token status` says which.
+ * relies on the permissions alone; `cog-token status` says which. Having the module is not proof that the check
+ * works (a Node whose sockets no longer expose their descriptor would make every peer "unknown"): the daemon
+ * tests it at start on a connection to itself (selfTest) and reports what it found.
  */
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,15 +19,25 @@ interface Native {
   peerUid(fd: number): number;
 }
 
+/** Why the native module is not there, when it is not. */
+let missing: string | undefined;
+
 /** build/Release from the package root: two levels up from src/daemon and from dist/daemon alike. */
 function loadNative(): Native | undefined {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const file = join(root, 'build', 'Release', 'peercred.node');
   try {
-    const root = fileURLToPath(new URL('../../', import.meta.url));
-    const native = createRequire(import.meta.url)(join(root, 'build', 'Release', 'peercred.node')) as Native;
-    return typeof native.peerUid === 'function' ? native : undefined;
-  } catch {
-    return undefined;
+    const native = createRequire(import.meta.url)(file) as Native;
+    if (typeof native.peerUid === 'function') return native;
+    missing = `${file} has no peerUid function`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    missing =
+      code === 'MODULE_NOT_FOUND'
+        ? `the native module ${file} is not built (no compiler at install time?)`
+        : `the native module ${file} does not load (${(error as Error).message.split('\n')[0]})`;
   }
+  return undefined;
 }
 
 const native = loadNative();
@@ -47,4 +59,45 @@ export function peerUid(socket: Socket): number | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return undefined;
   return native.peerUid(fd);
+}
+
+/** What `status` reports: the method when it was seen to work, else why the check is not active. */
+export type PeerCheckState =
+  | { active: true; method: 'SO_PEERCRED' | 'getpeereid' }
+  | { active: false; why: string };
+
+/**
+ * Connects to the daemon's own socket and asks the kernel who is at the other end: the check is active only
+ * when that is our own uid. Bounded in time (the server is ours and listening, so it answers at once).
+ */
+export function selfTest(socketFile: string, ownUid: number | undefined): Promise<PeerCheckState> {
+  if (!peerCheck) return Promise.resolve({ active: false, why: missing ?? 'no native module' });
+  const method = peerCheck;
+  if (ownUid === undefined) return Promise.resolve({ active: false, why: 'this platform has no uids' });
+  return new Promise((resolve) => {
+    const socket = connect(socketFile);
+    const done = (state: PeerCheckState) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(state);
+    };
+    const timer = setTimeout(
+      () => done({ active: false, why: `the self-test could not connect to ${socketFile} in time` }),
+      5_000,
+    );
+    socket.once('error', (error) =>
+      done({ active: false, why: `the self-test could not connect (${error.message})` }),
+    );
+    socket.once('connect', () => {
+      try {
+        const uid = peerUid(socket);
+        if (uid === ownUid) done({ active: true, method });
+        else if (uid === undefined)
+          done({ active: false, why: "a socket's descriptor could not be read in this Node.js" });
+        else done({ active: false, why: `the self-test read uid ${uid}, not ${ownUid}` });
+      } catch (error) {
+        done({ active: false, why: `${method} failed on the self-test (${(error as Error).message})` });
+      }
+    });
+  });
 }

@@ -176,18 +176,11 @@ export class ProfileManager {
     const rt = this.runtime(p);
     const kind = options.token ?? p.token;
     let tokens: Tokens;
+    const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
     if (options.forceSignIn) {
-      tokens = await this.signIn(rt, p, asker, true);
+      tokens = await this.signIn(rt, p, asker, true, timeoutSeconds);
     } else {
-      tokens = await this.ensureTokens(
-        rt,
-        p,
-        asker,
-        kind,
-        options.minValid,
-        warnings,
-        options.timeoutSeconds ?? defaultTimeoutSeconds,
-      );
+      tokens = await this.ensureTokens(rt, p, asker, kind, options.minValid, warnings, timeoutSeconds);
     }
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
@@ -212,11 +205,12 @@ export class ProfileManager {
     timeoutSeconds: number,
   ): Promise<Tokens> {
     const t = rt.tokens;
-    if (rt.signIn) return this.joinSignIn(rt.signIn, asker);
     if (t && !rt.needsSignIn) {
       const lifetime = Math.max(1, Math.min(t.idExpiresAt, t.accessExpiresAt) - t.issuedAt);
       const want = minValid ?? Math.min(defaultMinValidSeconds, lifetime / 4);
+      // Valid cached tokens answer at once, even while a sign-in (a `login` at its prompt) is under way.
       if (this.remaining(t, kind) >= want) return t;
+      if (rt.signIn) return this.joinSignIn(rt.signIn, p, asker, timeoutSeconds);
       if (t.refreshToken) {
         try {
           // The refresh goes on past the deadline (and stores its tokens if it succeeds); this get stops waiting.
@@ -236,21 +230,24 @@ export class ProfileManager {
         }
       }
     }
-    return this.signIn(rt, p, asker, false);
+    return this.signIn(rt, p, asker, false, timeoutSeconds);
   }
 
   /**
    * One sign-in per profile at a time; later callers join it and may answer its questions. A caller that can
-   * answer nothing (`--no-input`, or the client's quick first try) joins one under way but never starts one:
-   * its first question (the password) would find nobody, so it fails now, before any command or Cognito call.
+   * answer nothing (`--no-input`, or the client's quick first try) neither starts nor joins one: its first
+   * question (the password) would find nobody, so it fails now, before any command or Cognito call.
    */
-  private signIn(rt: ProfileRuntime, p: ProfileConfig, asker: Asker, force: boolean): Promise<Tokens> {
-    if (rt.signIn) return this.joinSignIn(rt.signIn, asker);
+  private signIn(
+    rt: ProfileRuntime,
+    p: ProfileConfig,
+    asker: Asker,
+    force: boolean,
+    timeoutSeconds: number,
+  ): Promise<Tokens> {
+    if (rt.signIn) return this.joinSignIn(rt.signIn, p, asker, timeoutSeconds);
     void force;
-    const a = asker.abilities;
-    if (!a.tty && a.pinentry !== true && !a.commands) {
-      return Promise.reject(nobodyToAsk(p, 'password'));
-    }
+    if (!canAnswer(asker)) return Promise.reject(nobodyToAsk(p, 'password'));
     const flight: SignInFlight = {
       askers: [asker],
       promise: Promise.resolve() as unknown as Promise<Tokens>,
@@ -288,9 +285,41 @@ export class ProfileManager {
     return flight.promise;
   }
 
-  private joinSignIn(flight: SignInFlight, asker: Asker): Promise<Tokens> {
+  /**
+   * Joins the sign-in under way, for at most `timeoutSeconds` (the request's --timeout): a `login` left at its
+   * prompt must not hold every other get of the profile. A caller that can answer nothing fails at once: it
+   * could only wait, and a script's wait would have no end but the other person's.
+   */
+  private joinSignIn(
+    flight: SignInFlight,
+    p: ProfileConfig,
+    asker: Asker,
+    timeoutSeconds: number,
+  ): Promise<Tokens> {
+    if (!canAnswer(asker)) {
+      return Promise.reject(
+        new CogTokenError(
+          'needs-sign-in',
+          `profile ${p.name}: a sign-in is under way elsewhere (a login or a get waiting for its password or code) and this request cannot answer it: finish that sign-in, then run this again (or run: cog-token login ${p.name})`,
+        ),
+      );
+    }
     flight.askers.push(asker);
-    return flight.promise;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Not asked any more: this caller has stopped waiting.
+        const at = flight.askers.indexOf(asker);
+        if (at !== -1) flight.askers.splice(at, 1);
+        reject(
+          new CogTokenError(
+            'needs-sign-in',
+            `profile ${p.name}: a sign-in under way elsewhere did not finish within ${timeoutSeconds} s (--timeout): finish that sign-in, then run this again (or run: cog-token login ${p.name})`,
+          ),
+        );
+      }, timeoutSeconds * 1000);
+    });
+    return Promise.race([flight.promise, deadline]).finally(() => clearTimeout(timer));
   }
 
   /** Puts a question to the first waiting client that can answer it; moves on when a client goes away. */
@@ -685,6 +714,12 @@ export class ProfileManager {
   shutdown(): void {
     for (const rt of this.runtimes.values()) this.cancelTimer(rt);
   }
+}
+
+/** Whether a caller could answer a sign-in's first question at all (a terminal, pinentry or commands). */
+function canAnswer(asker: Asker): boolean {
+  const a = asker.abilities;
+  return a.tty || a.pinentry === true || a.commands;
 }
 
 /** Only the password and one-time codes can come from a command; the other questions need a person. */

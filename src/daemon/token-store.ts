@@ -422,15 +422,17 @@ function openKey(
   const recorded = getMeta(db, 'key_source') as KeySource | undefined;
   const hasData = someSealedValue(db) !== undefined || getMeta(db, 'key_check') !== undefined;
   const keyring = options.keyring;
+  const wanted = options.keyStore ?? 'auto';
   let source: KeySource;
   if (recorded === 'file' || recorded === 'keyring') {
     source = recorded;
-  } else if (readKeyFile(keyFile).kind !== 'missing') {
+  } else if (readKeyFile(keyFile).kind !== 'missing' && (hasData || wanted !== 'keyring')) {
+    // A key file beside a store that has no record yet (made before v3, or by a crash before its first
+    // write): it is this store's key. With nothing sealed yet, an explicit keyring choice wins over it.
     source = 'file';
   } else if (hasData) {
     return { kind: 'lost', reason: `its key file ${keyFile} is missing` };
   } else {
-    const wanted = options.keyStore ?? 'auto';
     const why = keyring ? keyring.unavailable() : 'no keyring support in this build';
     if (wanted === 'keyring' && why !== undefined) {
       throw new UnsafeStateError(
@@ -438,6 +440,14 @@ function openKey(
       );
     }
     source = wanted !== 'file' && why === undefined ? 'keyring' : 'file';
+  }
+
+  // An explicit choice is honoured or refused, never silently replaced by where an existing store's key is:
+  // a store never changes where its key lives.
+  if (wanted !== 'auto' && wanted !== source) {
+    throw new UnsafeStateError(
+      `COG_TOKEN_KEY_STORE=${wanted}, but the key of ${databaseFile} is in the ${source === 'file' ? `key file ${keyFile}` : 'OS keyring'} and a store never moves its key: unset COG_TOKEN_KEY_STORE (or set it to ${source}), or move ${databaseFile} aside and sign in again to start a store with its key in the ${wanted === 'file' ? 'key file' : 'OS keyring'}`,
+    );
   }
 
   let key: Buffer;

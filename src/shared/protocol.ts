@@ -129,6 +129,8 @@ export interface DaemonStatus {
   notices?: string[];
   /** How the daemon checks the uid of each peer (absent: it relies on the socket's permissions alone). */
   peerCheck?: 'SO_PEERCRED' | 'getpeereid';
+  /** Why the peer check is not active (the daemon tests it at start on a connection to itself). */
+  peerCheckInactive?: string;
   profiles: ProfileStatus[];
 }
 
