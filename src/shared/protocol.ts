@@ -442,9 +442,9 @@ function isProfileStatus(v: unknown): boolean {
     isString(v.name) &&
     profileStates.includes(v.state as ProfileState) &&
     isOptional(v.username, isString) &&
-    isOptional(v.idExpiresAt, isFiniteNumber) &&
-    isOptional(v.accessExpiresAt, isFiniteNumber) &&
-    isOptional(v.nextRefreshAt, isFiniteNumber) &&
+    isOptional(v.idExpiresAt, isEpochSeconds) &&
+    isOptional(v.accessExpiresAt, isEpochSeconds) &&
+    isOptional(v.nextRefreshAt, isEpochSeconds) &&
     isOptional(v.lastError, isString)
   );
 }
@@ -474,8 +474,8 @@ function isDeviceEntry(v: unknown): boolean {
     typeof v.current === 'boolean' &&
     isOptional(v.name, isString) &&
     isOptional(v.remembered, isString) &&
-    isOptional(v.lastAuthenticated, isFiniteNumber) &&
-    isOptional(v.created, isFiniteNumber)
+    isOptional(v.lastAuthenticated, isEpochSeconds) &&
+    isOptional(v.created, isEpochSeconds)
   );
 }
 
