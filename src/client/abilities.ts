@@ -45,8 +45,13 @@ export interface ClientAbilities {
   terminal: boolean;
   /** The pinentry program this client offers (abilities.pinentry), resolved on PATH. */
   pinentry?: string;
-  /** The profile this client asks about, as its own config describes it (a `get` only). */
-  own?: OwnProfile;
+  /**
+   * The profile this client asks about (a `get` only), as its own config describes it: parsed when first
+   * needed (a question, or a pinentry to look for), once.
+   */
+  own?: () => Promise<OwnProfile>;
+  /** The profile of `own`. */
+  profile?: string;
 }
 
 /** command_timeout's default (shared/config.ts, which stays unloaded unless the file needs parsing). */
@@ -119,24 +124,38 @@ export async function clientAbilities(options: {
   if (options.noInput) return { abilities: { tty: false, commands: false }, terminal: false };
   const terminal = hasTerminal();
   const tty = terminal && options.terminal !== false;
-  const own =
-    options.profile === undefined
-      ? undefined
-      : options.configFile === undefined
-        ? { profile: options.profile, commandTimeout: defaultCommandTimeout }
-        : await ownProfile(options.configFile, options.profile);
-  const commands = own?.passwordCommand !== undefined || own?.mfaCommand !== undefined;
+  const { profile, configFile } = options;
+  if (profile === undefined) return { abilities: { tty, commands: false }, terminal };
+  let parsed: Promise<OwnProfile> | undefined;
+  const own = () => {
+    parsed ??=
+      configFile === undefined
+        ? Promise.resolve({ profile, commandTimeout: defaultCommandTimeout })
+        : ownProfile(configFile, profile);
+    return parsed;
+  };
+  let text = '';
+  try {
+    if (configFile !== undefined) text = readFileSync(configFile, 'utf8');
+  } catch {
+    // No file: nothing to run, no pinentry configured.
+  }
+  // Said from the text, so that the request goes out without parsing TOML: a file that names a command may
+  // name it for this profile. What actually runs is decided by the parse, with the first question (asking.ts).
+  const commands = /\b(?:password|mfa)_command\b/.test(text);
   let pinentry: string | undefined;
-  if (!tty && own !== undefined) {
-    if (own.pinentryProgram !== undefined || pinentryReachable(process.env)) {
+  if (!tty) {
+    const configured = text.includes('pinentry') ? (await own()).pinentryProgram : undefined;
+    if (configured !== undefined || pinentryReachable(process.env)) {
       const { pinentryForClient } = await import('./pinentry.js');
-      pinentry = pinentryForClient(own.pinentryProgram);
+      pinentry = pinentryForClient(configured);
     }
   }
   return {
     abilities: { tty, commands, ...(pinentry ? { pinentry: true } : {}) },
     terminal,
     ...(pinentry ? { pinentry } : {}),
-    ...(own ? { own } : {}),
+    own,
+    profile,
   };
 }

@@ -29,19 +29,20 @@ export async function asking(options: {
   /** This client's config file, where the profile's commands and pinentry_program are read. */
   configFile?: string;
 }): Promise<Asking> {
-  const { abilities, terminal, pinentry, own } = await clientAbilities(options);
+  const { abilities, terminal, pinentry, own: ownProfile, profile } = await clientAbilities(options);
   const tty = abilities.tty;
   let answerer: Answerer | undefined;
   return {
     abilities,
     async answer(ask: Ask): Promise<Answer> {
-      if (own === undefined || ask.profile !== own.profile) {
+      if (ownProfile === undefined || ask.profile !== profile) {
         // The daemon never does this: whatever answers on the socket is not to be told anything.
         throw new CogTokenError(
           'daemon-unreachable',
           `the daemon asked about profile ${ask.profile}, which this command did not ask for: nothing was answered`,
         );
       }
+      const own = await ownProfile();
       const command =
         ask.question === 'password'
           ? own.passwordCommand

@@ -21,8 +21,9 @@ export interface Abilities {
   /** The client has a terminal to ask on. */
   tty: boolean;
   /**
-   * The client's own config has a password_command or mfa_command for the profile, which the client runs
-   * itself. False with --no-input. The daemon never sends a command: the client runs only its own.
+   * The client's own config file names a password_command or mfa_command (seen in its text, so that the
+   * request goes out without parsing TOML; the client runs only what its parse gives for the profile).
+   * False with --no-input. The daemon never sends a command: the client runs only its own.
    */
   commands: boolean;
   /** The client can ask a person through a pinentry program (no terminal needed). */
