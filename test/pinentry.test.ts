@@ -127,6 +127,24 @@ describe('the Assuan conversation (scripted pinentry)', () => {
     await waitUntil('the pinentry child to be killed', () => !pidAlive(sleeper));
   });
 
+  it('escape sequences and control characters in the texts never reach the pinentry', async () => {
+    const p = scriptedPinentry(tempDir(), { pin: '2' });
+    await answerWithPinentry(
+      ask({
+        question: 'select',
+        prompt: 'Which \x1b]0;pwned\x07MFA?',
+        retryReason: 'Wrong \x9b31mchoice',
+        choices: ['SMS\x1b[2J_MFA', 'EMAIL_OTP'],
+      }),
+      p.program,
+    );
+    const texts = p.log().filter((l) => /^SET(DESC|ERROR)/.test(l));
+    expect(texts).toEqual([
+      'SETDESC cog-token, profile dev:%0AWhich MFA?%0A1) SMS_MFA%0A2) EMAIL_OTP',
+      'SETERROR Wrong choice',
+    ]);
+  });
+
   it('answers each kind of question: a retry, a new password asked twice, a choice, and refuses MFA setup', async () => {
     const dir = tempDir();
     const p = scriptedPinentry(dir, { pin: 'S3cond-try' });
