@@ -25,6 +25,7 @@ describe('config', () => {
       refreshMargin: 300,
       rememberDevice: true,
       hosts: [],
+      commandTimeout: 60,
     });
   });
 
@@ -37,6 +38,12 @@ describe('config', () => {
     ],
     [good.replace('ap-northeast-1_AbCdEf', 'local_AbCdEf'), /profile "dev": missing key "region"/],
     [`${good}token = "refresh"\n`, /profile "dev": key "token" must be "id" or "access"/],
+    [
+      `${good}command_timeout = 0\n`,
+      /profile "dev": key "command_timeout" must be a whole number of seconds from 1 to 3600/,
+    ],
+    [`${good}command_timeout = 3601\n`, /profile "dev": key "command_timeout" must be/],
+    [`${good}command_timeout = 1.5\n`, /profile "dev": key "command_timeout" must be/],
     [`${good}endpoint = "ftp://x"\n`, /profile "dev": key "endpoint" .* is not an https URL/],
     [`${good}refresh_margin = -5\n`, /profile "dev": key "refresh_margin"/],
     [`${good}pasword_command = "x"\n`, /profile "dev": unknown key "pasword_command"/],

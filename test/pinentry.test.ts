@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { answerWithPinentry, askPinentry, findPinentry, pinentryForClient } from '../src/client/pinentry.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import type { Ask } from '../src/shared/protocol.js';
-import { CogEnv, cli, waitUntil } from './support/cog.js';
+import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
 import { runWithInput } from './support/run-with-input.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
@@ -111,6 +111,40 @@ describe('the Assuan conversation (scripted pinentry)', () => {
     expect(r).toEqual({ error: `${program} ended without an answer (no display)` });
   });
 
+  it('command_timeout: a pinentry that never answers is killed, with its process group, and said to have timed out', async () => {
+    const dir = tempDir();
+    const program = join(dir, 'pinentry-hangs');
+    const pidFile = join(dir, 'sleep.pid');
+    writeFileSync(program, `#!/bin/sh\necho "OK hello"\nsleep 1000 &\necho $! > '${pidFile}'\nwait\n`, {
+      mode: 0o755,
+    });
+    const r = await answerWithPinentry(ask({ question: 'password', prompt: 'P: ' }), program, {
+      timeoutSeconds: 1,
+      ownGroup: true,
+    });
+    expect(r).toMatchObject({ error: 'no-input', message: `${program} timed out after 1 s` });
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    await waitUntil('the pinentry child to be killed', () => !pidAlive(sleeper));
+  });
+
+  it('escape sequences and control characters in the texts never reach the pinentry', async () => {
+    const p = scriptedPinentry(tempDir(), { pin: '2' });
+    await answerWithPinentry(
+      ask({
+        question: 'select',
+        prompt: 'Which \x1b]0;pwned\x07MFA?',
+        retryReason: 'Wrong \x9b31mchoice',
+        choices: ['SMS\x1b[2J_MFA', 'EMAIL_OTP'],
+      }),
+      p.program,
+    );
+    const texts = p.log().filter((l) => /^SET(DESC|ERROR)/.test(l));
+    expect(texts).toEqual([
+      'SETDESC cog-token, profile dev:%0AWhich MFA?%0A1) SMS_MFA%0A2) EMAIL_OTP',
+      'SETERROR Wrong choice',
+    ]);
+  });
+
   it('answers each kind of question: a retry, a new password asked twice, a choice, and refuses MFA setup', async () => {
     const dir = tempDir();
     const p = scriptedPinentry(dir, { pin: 'S3cond-try' });
@@ -146,16 +180,9 @@ describe('the Assuan conversation (scripted pinentry)', () => {
       error: 'no-input',
       message: expect.stringMatching(/needs a terminal: run cog-token login dev/),
     });
-    // The profile's own pinentry_program wins over the one the client found; a missing one is said so.
-    expect(
-      await answerWithPinentry(
-        ask({ question: 'password', prompt: 'P: ', pinentry: 'no-such-pinentry' }),
-        p.program,
-      ),
-    ).toMatchObject({
-      error: 'no-input',
-      message: 'pinentry_program "no-such-pinentry" was not found on PATH',
-    });
+    // The ask names no program: the one this client chose from its own config is the one that runs.
+    const forged = { ...ask({ question: 'password', prompt: 'P: ' }), pinentry: 'no-such-pinentry' } as Ask;
+    expect(await answerWithPinentry(forged, p.program)).toMatchObject({ value: 'S3cond-try' });
   });
 });
 

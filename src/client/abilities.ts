@@ -1,10 +1,10 @@
 /**
  * What this client can offer the daemon for a sign-in (protocol `abilities`): a terminal, the profile's
- * commands, a pinentry program. Decided before the request is sent, on every `get`, so it stays cheap: one
- * open of /dev/tty, and the config file is parsed only when it names a pinentry program. The code that
+ * commands (from this client's own config), a pinentry program. Decided before the request is sent, so it
+ * stays cheap: one open of /dev/tty, and the config file is parsed only when it names a command or a pinentry. The code that
  * answers questions (answers.ts, terminal.ts, pinentry.ts) is loaded only when a question arrives.
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import type { Abilities } from '../shared/protocol.js';
 
 /**
@@ -25,33 +25,81 @@ export function hasTerminal(): boolean {
   }
 }
 
+/**
+ * What this client's own config says about the profile it asks about: the only commands and pinentry it
+ * will ever run. Nothing program-like that arrives over the socket is used.
+ */
+export interface OwnProfile {
+  profile: string;
+  passwordCommand?: string;
+  mfaCommand?: string;
+  /** The profile's pinentry_program, else the global one. */
+  pinentryProgram?: string;
+  /** command_timeout: seconds a command or pinentry may take. */
+  commandTimeout: number;
+}
+
 export interface ClientAbilities {
   abilities: Abilities;
   /** The controlling terminal exists (even when `terminal: false` keeps it out of `abilities.tty`). */
   terminal: boolean;
   /** The pinentry program this client offers (abilities.pinentry), resolved on PATH. */
   pinentry?: string;
+  /**
+   * The profile this client asks about (a `get` only), as its own config describes it: parsed when first
+   * needed (a question, or a pinentry to look for), once.
+   */
+  own?: () => Promise<OwnProfile>;
+  /** The profile of `own`. */
+  profile?: string;
+}
+
+/** command_timeout's default (shared/config.ts, which stays unloaded unless the file needs parsing). */
+const defaultCommandTimeout = 60;
+
+/**
+ * A config file whose commands this client may run: owned by this user (or root) and not writable by
+ * group or others, as the daemon requires too (it refuses such a file with the chmod that fixes it).
+ */
+function trustworthy(configFile: string): boolean {
+  try {
+    const st = statSync(configFile);
+    const uid = process.getuid?.();
+    return (uid === undefined || st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * The pinentry_program of the profile, else the global one, from the client's own view of the config
- * (undefined for a missing or broken file: a broken config is the daemon's to report). The file is read as
- * text first: only when it mentions pinentry at all is it parsed (smol-toml stays off the `get` path).
+ * The profile as this client's own parse of its own config file sees it (no commands and no pinentry for a
+ * missing, broken or unsafe file: a broken config is the daemon's to report). The file is read as text
+ * first: only when it mentions a command, a pinentry or a timeout is it parsed (smol-toml stays off the
+ * `get` path).
  */
-async function configuredPinentry(configFile: string, profile: string): Promise<string | undefined> {
+export async function ownProfile(configFile: string, profile: string): Promise<OwnProfile> {
+  const none: OwnProfile = { profile, commandTimeout: defaultCommandTimeout };
   let text: string;
   try {
     text = readFileSync(configFile, 'utf8');
   } catch {
-    return undefined;
+    return none;
   }
-  if (!text.includes('pinentry')) return undefined;
+  if (!/_command|pinentry|command_timeout/.test(text) || !trustworthy(configFile)) return none;
   try {
     const { loadConfig } = await import('../shared/config.js');
     const config = loadConfig(configFile);
-    return config.profiles.get(profile)?.pinentryProgram ?? config.pinentryProgram;
+    const p = config.profiles.get(profile);
+    const pinentryProgram = p?.pinentryProgram ?? config.pinentryProgram;
+    return {
+      profile,
+      commandTimeout: p?.commandTimeout ?? defaultCommandTimeout,
+      ...(p?.passwordCommand ? { passwordCommand: p.passwordCommand } : {}),
+      ...(p?.mfaCommand ? { mfaCommand: p.mfaCommand } : {}),
+      ...(pinentryProgram ? { pinentryProgram } : {}),
+    };
   } catch {
-    return undefined;
+    return none;
   }
 }
 
@@ -62,8 +110,10 @@ function pinentryReachable(env: NodeJS.ProcessEnv): boolean {
 
 /**
  * `noInput`: nothing may be asked (no terminal, no commands). `terminal: false` keeps the terminal out (git
- * with GIT_TERMINAL_PROMPT=0) while commands and pinentry still answer. `profile` (a `get`): only then is a
- * pinentry looked for, and only by a client without a terminal (with one, the terminal is the better place).
+ * with GIT_TERMINAL_PROMPT=0) while commands and pinentry still answer. `profile` (a `get`): only then can
+ * anything be asked, and only about that profile: its commands come from the client's own config
+ * (`commands` says whether there are any), and a pinentry is looked for by a client without a terminal
+ * (with one, the terminal is the better place).
  */
 export async function clientAbilities(options: {
   noInput: boolean;
@@ -74,20 +124,38 @@ export async function clientAbilities(options: {
   if (options.noInput) return { abilities: { tty: false, commands: false }, terminal: false };
   const terminal = hasTerminal();
   const tty = terminal && options.terminal !== false;
+  const { profile, configFile } = options;
+  if (profile === undefined) return { abilities: { tty, commands: false }, terminal };
+  let parsed: Promise<OwnProfile> | undefined;
+  const own = () => {
+    parsed ??=
+      configFile === undefined
+        ? Promise.resolve({ profile, commandTimeout: defaultCommandTimeout })
+        : ownProfile(configFile, profile);
+    return parsed;
+  };
+  let text = '';
+  try {
+    if (configFile !== undefined) text = readFileSync(configFile, 'utf8');
+  } catch {
+    // No file: nothing to run, no pinentry configured.
+  }
+  // Said from the text, so that the request goes out without parsing TOML: a file that names a command may
+  // name it for this profile. What actually runs is decided by the parse, with the first question (asking.ts).
+  const commands = /\b(?:password|mfa)_command\b/.test(text);
   let pinentry: string | undefined;
-  if (!tty && options.profile !== undefined) {
-    const configured =
-      options.configFile === undefined
-        ? undefined
-        : await configuredPinentry(options.configFile, options.profile);
+  if (!tty) {
+    const configured = text.includes('pinentry') ? (await own()).pinentryProgram : undefined;
     if (configured !== undefined || pinentryReachable(process.env)) {
       const { pinentryForClient } = await import('./pinentry.js');
       pinentry = pinentryForClient(configured);
     }
   }
   return {
-    abilities: { tty, commands: true, ...(pinentry ? { pinentry: true } : {}) },
+    abilities: { tty, commands, ...(pinentry ? { pinentry: true } : {}) },
     terminal,
     ...(pinentry ? { pinentry } : {}),
+    own,
+    profile,
   };
 }

@@ -1,59 +1,46 @@
 /**
  * Answering the daemon's questions in the asking client: run the profile's password_command / mfa_command
- * (in this client's environment and working directory), or ask on the terminal (/dev/tty, never stdout).
+ * as this client's own config names them (in this client's environment and working directory), or ask on
+ * the terminal (/dev/tty, never stdout). Texts from the daemon reach the terminal through printable().
  */
-import { spawn } from 'node:child_process';
+import { type CommandOutcome, runBoundedCommand } from '../shared/bounded-command.js';
+import { printable } from '../shared/printable.js';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
-import { hasTerminal } from './abilities.js';
+import { hasTerminal, type OwnProfile } from './abilities.js';
 import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
 
 export { hasTerminal };
 
 const maxCommandOutput = 64 * 1024;
 
-function runCommand(
-  command: string,
-  ask: Ask,
-): Promise<{ ok: true; output: string } | { ok: false; why: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], {
-      stdio: ['inherit', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        COG_TOKEN_PROFILE: ask.profile,
-        COG_TOKEN_CHALLENGE: ask.challenge ?? 'PASSWORD',
-      },
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    child.stdout.on('data', (data: Buffer) => {
-      size += data.length;
-      if (size <= maxCommandOutput) chunks.push(data);
-    });
-    child.on('error', (error) => resolve({ ok: false, why: `could not run (${error.message})` }));
-    child.on('close', (code, signal) => {
-      if (code !== 0) return resolve({ ok: false, why: `exited with ${signal ?? `status ${code}`}` });
-      if (size > maxCommandOutput) return resolve({ ok: false, why: 'printed more than 64 KiB' });
-      // Only the line ending goes: a password may begin or end with spaces.
-      const output = Buffer.concat(chunks)
-        .toString('utf8')
-        .replace(/\r?\n$/, '');
-      if (output === '') return resolve({ ok: false, why: 'printed nothing' });
-      resolve({ ok: true, output });
-    });
+/** Runs the profile's own command (from this client's config) in this client's environment. */
+function runCommand(command: string, ask: Ask, own: OwnProfile, terminal: boolean): Promise<CommandOutcome> {
+  return runBoundedCommand(command, {
+    env: {
+      ...process.env,
+      COG_TOKEN_PROFILE: own.profile,
+      COG_TOKEN_CHALLENGE: ask.challenge ?? 'PASSWORD',
+    },
+    timeoutSeconds: own.commandTimeout,
+    maxBytes: maxCommandOutput,
+    stdin: 'inherit',
+    stderr: 'inherit',
+    // With a terminal the command stays in the foreground process group, so that it may prompt there.
+    ownGroup: !terminal,
   });
 }
 
 /** Asks one question on the terminal, in the form its kind needs. */
 async function askOnTerminal(terminal: Terminal, ask: Ask): Promise<string> {
-  if (ask.display) terminal.say(ask.display);
-  if (ask.retryReason) terminal.say(ask.retryReason);
+  if (ask.display) terminal.say(printable(ask.display, { multiline: true }));
+  if (ask.retryReason) terminal.say(printable(ask.retryReason));
+  const prompt = printable(ask.prompt);
   switch (ask.question) {
     case 'password':
-      return terminal.ask(ask.prompt, { secret: true });
+      return terminal.ask(prompt, { secret: true });
     case 'new-password':
       for (let attempt = 1; ; attempt++) {
-        const first = await terminal.ask(ask.prompt, { secret: true });
+        const first = await terminal.ask(prompt, { secret: true });
         const second = await terminal.ask('Repeat the new password: ', { secret: true });
         if (first === second && first !== '') return first;
         if (attempt >= 3) throw new PromptCancelled('the passwords did not match');
@@ -61,9 +48,9 @@ async function askOnTerminal(terminal: Terminal, ask: Ask): Promise<string> {
       }
     case 'select': {
       const choices = ask.choices ?? [];
-      terminal.say(ask.prompt);
+      terminal.say(prompt);
       choices.forEach((c, i) => {
-        terminal.say(`  ${i + 1}) ${c}`);
+        terminal.say(`  ${i + 1}) ${printable(c)}`);
       });
       for (;;) {
         const reply = (await terminal.ask(`Choose 1-${choices.length}: `)).trim();
@@ -74,28 +61,43 @@ async function askOnTerminal(terminal: Terminal, ask: Ask): Promise<string> {
       }
     }
     default:
-      return terminal.ask(ask.prompt);
+      return terminal.ask(prompt);
   }
 }
 
 export class Answerer {
   readonly abilities: Abilities;
   private terminal: Terminal | null | undefined;
+  private readonly hasTerminal: boolean;
+  private readonly own: OwnProfile | undefined;
 
-  /** `terminal`: whether there is a controlling terminal, when the caller has already looked. */
-  constructor(options: { noInput: boolean; terminal?: boolean }) {
-    this.abilities = options.noInput
-      ? { tty: false, commands: false }
-      : { tty: options.terminal ?? hasTerminal(), commands: true };
+  /**
+   * `terminal`: whether there is a controlling terminal, when the caller has already looked. `own`: the
+   * profile as this client's config describes it; its commands are the only ones run.
+   */
+  constructor(options: { noInput: boolean; terminal?: boolean; own?: OwnProfile }) {
+    this.hasTerminal = options.terminal ?? hasTerminal();
+    this.own = options.own;
+    const own = options.own;
+    const commands = own?.passwordCommand !== undefined || own?.mfaCommand !== undefined;
+    this.abilities = options.noInput ? { tty: false, commands: false } : { tty: this.hasTerminal, commands };
   }
 
   async answer(ask: Ask): Promise<Answer> {
     const base = { v: protocolVersion, type: 'answer' as const, id: ask.id };
+    const own = this.own?.profile === ask.profile ? this.own : undefined;
     const name = ask.question === 'password' ? 'password_command' : 'mfa_command';
-    if (ask.command && this.abilities.commands) {
-      const r = await runCommand(ask.command, ask);
+    const command =
+      ask.question === 'password'
+        ? own?.passwordCommand
+        : ask.question === 'mfa'
+          ? own?.mfaCommand
+          : undefined;
+    if (own && command !== undefined && this.abilities.commands) {
+      const r = await runCommand(command, ask, own, this.hasTerminal);
       if (r.ok) return { ...base, value: r.output };
-      return { ...base, error: 'command-failed', message: `${name} (${ask.command}) ${r.why}` };
+      // How it ended, never the command itself: it may inline a secret.
+      return { ...base, error: 'command-failed', message: `${name} ${r.why}` };
     }
     if (this.abilities.tty) {
       this.terminal ??= openTerminal();

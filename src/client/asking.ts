@@ -3,9 +3,14 @@
  * then, without a terminal, a pinentry program. `terminal: false` keeps the terminal out (git with
  * GIT_TERMINAL_PROMPT=0) while commands and pinentry still answer.
  *
+ * The client trusts its socket only so far: it answers questions about the profile it asked about and no
+ * other, and runs only the commands and pinentry its own config names for that profile (abilities.ts). An
+ * ask that carried a command or a program would have lost it in the protocol's check (shared/protocol.ts).
+ *
  * Most requests are never asked anything, so the answering code (terminal, commands, pinentry) is loaded
  * with the first question; only the abilities (abilities.ts) are worked out up front.
  */
+import { CogTokenError } from '../shared/errors.js';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
 import { clientAbilities } from './abilities.js';
 import type { Answerer } from './answers.js';
@@ -19,28 +24,45 @@ export interface Asking {
 export async function asking(options: {
   noInput: boolean;
   terminal?: boolean;
-  /** The profile of a `get`: only then is a pinentry looked for (and the config read for it). */
+  /** The profile of a `get`: the only one questions may be about (and whose commands may run). */
   profile?: string;
-  /** The config file a pinentry_program may be set in. */
+  /** This client's config file, where the profile's commands and pinentry_program are read. */
   configFile?: string;
 }): Promise<Asking> {
-  const { abilities, terminal, pinentry } = await clientAbilities(options);
+  const { abilities, terminal, pinentry, own: ownProfile, profile } = await clientAbilities(options);
   const tty = abilities.tty;
   let answerer: Answerer | undefined;
   return {
     abilities,
     async answer(ask: Ask): Promise<Answer> {
-      if ((ask.command && abilities.commands) || tty) {
+      if (ownProfile === undefined || ask.profile !== profile) {
+        // The daemon never does this: whatever answers on the socket is not to be told anything.
+        throw new CogTokenError(
+          'daemon-unreachable',
+          `the daemon asked about profile ${ask.profile}, which this command did not ask for: nothing was answered`,
+        );
+      }
+      const own = await ownProfile();
+      const command =
+        ask.question === 'password'
+          ? own.passwordCommand
+          : ask.question === 'mfa'
+            ? own.mfaCommand
+            : undefined;
+      if ((command !== undefined && abilities.commands) || tty) {
         if (!answerer) {
           const { Answerer } = await import('./answers.js');
-          answerer = new Answerer({ noInput: options.noInput, terminal });
+          answerer = new Answerer({ noInput: options.noInput, terminal, own });
         }
         const a = await answerer.answer(ask);
         if (!pinentry || !('error' in a) || a.error !== 'no-input') return a;
       }
       if (pinentry) {
         const { answerWithPinentry } = await import('./pinentry.js');
-        return answerWithPinentry(ask, pinentry);
+        return answerWithPinentry(ask, pinentry, {
+          timeoutSeconds: own.commandTimeout,
+          ownGroup: !terminal,
+        });
       }
       return {
         v: protocolVersion,

@@ -10,9 +10,9 @@ import { ensurePrivateDir, type Paths } from '../shared/paths.js';
 import {
   type Answer,
   type Ask,
-  type DaemonMessage,
   encode,
   LineSplitter,
+  parseDaemonLine,
   type Request,
   type Result,
 } from '../shared/protocol.js';
@@ -142,12 +142,9 @@ export function exchange(
     };
     const splitter = new LineSplitter(
       (line) => {
-        let message: DaemonMessage;
-        try {
-          message = JSON.parse(line) as DaemonMessage;
-        } catch {
-          return finish(unreachable(paths, 'the daemon sent something that is not JSON'));
-        }
+        // Every message is checked before use (shared/protocol.ts): a malformed one ends the request.
+        const message = parseDaemonLine(line);
+        if (typeof message === 'string') return finish(unreachable(paths, `the daemon sent ${message}`));
         if (message.type === 'result') return finish(message);
         if (message.type === 'error') {
           return finish(daemonError(message.code, message.message));

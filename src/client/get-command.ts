@@ -9,7 +9,7 @@
  * a request that can answer nothing, so the quick try costs Cognito nothing.
  */
 import { daemonError, ExitStatus } from '../shared/errors.js';
-import { encode, protocolVersion, type Request, type Result } from '../shared/protocol.js';
+import { encode, parseDaemonLine, protocolVersion, type Request, type Result } from '../shared/protocol.js';
 import { maxSocketPathBytes, quickSocketFile } from '../shared/socket-path.js';
 import { checkMinValid, checkTimeout, profileArg } from './arg-checks.js';
 import type { GetArgs } from './get-args.js';
@@ -26,16 +26,12 @@ async function quickTry(request: Request, input: boolean): Promise<GetResult | u
   if (socketFile === undefined || Buffer.byteLength(socketFile) > maxSocketPathBytes) return undefined;
   const line = await askOnce(socketFile, encode(request));
   if (line === undefined) return undefined;
-  let reply: { type?: unknown; op?: unknown; token?: unknown; code?: unknown; message?: unknown };
-  try {
-    reply = JSON.parse(line);
-  } catch {
-    return undefined; // The full path says what is wrong with the daemon.
-  }
-  if (reply.type === 'result' && reply.op === 'get' && typeof reply.token === 'string') {
-    return reply as GetResult;
-  }
-  if (reply.type === 'error' && typeof reply.message === 'string') {
+  // Checked as the full path checks it (shared/protocol.ts): a token that is not a JWT, an expiry that is
+  // not a number, any malformed reply is never printed. The full path says what is wrong with the daemon.
+  const reply = parseDaemonLine(line);
+  if (typeof reply === 'string') return undefined;
+  if (reply.type === 'result') return reply.op === 'get' ? reply : undefined;
+  if (reply.type === 'error') {
     // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry.
     if (reply.code === 'needs-sign-in' && input) return undefined;
     throw daemonError(reply.code, reply.message);

@@ -47,8 +47,8 @@ export function formatToken(
         expiration: rfc3339(t.expiresAt),
       })}\n`;
     case 'env':
-      // For eval "$(cog-token get dev --format env)".
-      return `export COG_TOKEN=${shellQuote(t.token)}\nexport COG_TOKEN_EXPIRES_AT=${t.expiresAt}\n`;
+      // For eval "$(cog-token get dev --format env)": every value quoted, whatever it holds.
+      return `export COG_TOKEN=${shellQuote(t.token)}\nexport COG_TOKEN_EXPIRES_AT=${shellQuote(String(t.expiresAt))}\n`;
     case 'kubectl':
       return `${JSON.stringify({
         apiVersion: 'client.authentication.k8s.io/v1',

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { printable } from '../shared/printable.js';
 import { type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
 
 export type PinentryResult = { value: string } | { cancelled: true } | { error: string };
@@ -22,6 +23,10 @@ export interface PinentryOptions {
   error?: string;
   /** Ask twice and compare (a new password); the text is the second prompt. */
   repeat?: string;
+  /** Seconds the whole conversation may take (the profile's command_timeout); then the program is killed. */
+  timeoutSeconds?: number;
+  /** Run it in a process group of its own (killed whole on timeout): only without a controlling terminal. */
+  ownGroup?: boolean;
 }
 
 /** Programs tried when none is configured, best first. */
@@ -177,8 +182,26 @@ class PinentryGone extends Error {}
 
 /** Runs one pinentry conversation: the greeting, options, texts, GETPIN (twice for `repeat` if need be), BYE. */
 export async function askPinentry(program: string, options: PinentryOptions): Promise<PinentryResult> {
-  const child = spawn(program, [], { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+  const child = spawn(program, [], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: process.env,
+    detached: options.ownGroup === true,
+  });
   const reader = new LineReader();
+  let timedOut = false;
+  const killTimer =
+    options.timeoutSeconds === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          try {
+            if (options.ownGroup && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            else child.kill('SIGKILL');
+          } catch {
+            // Gone already.
+          }
+          reader.end();
+        }, options.timeoutSeconds * 1000);
   let stderr = '';
   let spawnError: string | undefined;
   child.stdout.on('data', (data: Buffer) => reader.push(data));
@@ -225,7 +248,7 @@ export async function askPinentry(program: string, options: PinentryOptions): Pr
     const code = r.code & 0xffff;
     if (code === gpgErrCanceled || code === gpgErrFullyCanceled) return { cancelled: true };
     if (code === gpgErrTimeout) return { error: `${program} timed out` };
-    return { error: `${program}: ${r.message || `error ${r.code}`}` };
+    return { error: `${program}: ${printable(r.message) || `error ${r.code}`}` };
   };
 
   try {
@@ -267,14 +290,16 @@ export async function askPinentry(program: string, options: PinentryOptions): Pr
     return { value };
   } catch (error) {
     if (!(error instanceof PinentryGone)) throw error;
+    if (timedOut) return { error: `${program} timed out after ${options.timeoutSeconds} s` };
     if (spawnError) return { error: `cannot run ${program}: ${spawnError}` };
     // Its last words on stderr say why (e.g. no display, no tty): wait for them, briefly.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
     clearTimeout(timer);
-    const why = stderr.trim().split('\n').pop();
+    const why = printable(stderr.trim().split('\n').pop() ?? '');
     return { error: `${program} ended without an answer${why ? ` (${why})` : ''}` };
   } finally {
+    clearTimeout(killTimer);
     send('BYE');
     child.stdin.end();
     // Wait for it to go: a curses pinentry restores the terminal on exit, and must be done with it before
@@ -298,29 +323,29 @@ const promptLabels: Record<string, string> = {
 };
 
 /**
- * Answers the daemon's question through a pinentry. `program` is the one the client offered; the ask may
- * name the profile's own (`pinentry_program`), which wins.
+ * Answers the daemon's question through a pinentry: `program` is the one this client chose from its own
+ * config (pinentry_program) or found on PATH; nothing in the ask names a program. The texts shown are the
+ * daemon's, made printable.
  */
-export async function answerWithPinentry(ask: Ask, program: string): Promise<Answer> {
+export async function answerWithPinentry(
+  ask: Ask,
+  program: string,
+  limits: { timeoutSeconds?: number; ownGroup?: boolean } = {},
+): Promise<Answer> {
   const base = { v: protocolVersion, type: 'answer' as const, id: ask.id };
   const noInput = (message: string): Answer => ({ ...base, error: 'no-input', message });
-  let chosen = program;
-  if (ask.pinentry) {
-    const configured = findPinentry(ask.pinentry);
-    if (!configured) return noInput(`pinentry_program "${ask.pinentry}" was not found on PATH`);
-    chosen = configured;
-  }
   if (ask.question === 'mfa-setup') {
     return noInput(
       `setting up an authenticator app shows a QR code and needs a terminal: run cog-token login ${ask.profile} in one`,
     );
   }
   const choices = ask.question === 'select' ? (ask.choices ?? []) : [];
-  const list = choices.map((c, i) => `${i + 1}) ${c}`).join('\n');
-  let error = ask.retryReason;
+  const list = choices.map((c, i) => `${i + 1}) ${printable(c)}`).join('\n');
+  let error = ask.retryReason === undefined ? undefined : printable(ask.retryReason);
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const r = await askPinentry(chosen, {
-      description: `cog-token, profile ${ask.profile}:\n${ask.prompt.trim()}${list ? `\n${list}` : ''}`,
+    const r = await askPinentry(program, {
+      ...limits,
+      description: `cog-token, profile ${ask.profile}:\n${printable(ask.prompt).trim()}${list ? `\n${list}` : ''}`,
       prompt: promptLabels[ask.question] ?? 'Answer:',
       secret: ask.question === 'password' || ask.question === 'new-password',
       ...(error ? { error } : {}),

@@ -51,6 +51,11 @@ async function requestOn(
     if (!socket) return undefined;
     try {
       const r = await exchange(socket, paths, undefined, (ask) => answerer.answer(ask));
+      if (r.op !== req.op)
+        throw new CogTokenError(
+          'daemon-unreachable',
+          `the cog-token daemon at ${paths.socketFile} answered another request than the one sent: see ${paths.logFile}`,
+        );
       for (const w of ('warnings' in r && r.warnings) || []) say(`warning: ${w}`);
       return r;
     } finally {

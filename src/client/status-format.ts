@@ -1,3 +1,4 @@
+import { printable } from '../shared/printable.js';
 import type { DaemonStatus } from '../shared/protocol.js';
 
 function when(epochSeconds: number | undefined, now: number): string {
@@ -24,5 +25,6 @@ export function formatStatus(s: DaemonStatus, now: number): string {
     if (p.nextRefreshAt !== undefined) lines.push(`  next refresh:         ${when(p.nextRefreshAt, now)}`);
     if (p.lastError) lines.push(`  last error: ${p.lastError}`);
   }
-  return `${lines.join('\n')}\n`;
+  // Names, errors and notices come from the socket: no control characters reach the terminal.
+  return `${lines.map((line) => printable(line)).join('\n')}\n`;
 }

@@ -4,11 +4,13 @@
  *
  * Each ask() opens its own read descriptor, puts the terminal in raw mode, reads one line with minimal
  * line editing, then restores cooked mode and destroys the stream, so nothing lingers between prompts and
- * the process can exit. Output goes through a separate, blocking descriptor with fs.writeSync.
+ * the process can exit. Output goes through a separate, blocking descriptor with fs.writeSync; what is shown
+ * passes printable() (no escape sequences or control characters from outside reach the terminal).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isatty, ReadStream } from 'node:tty';
+import { printable } from '../shared/printable.js';
 
 const TTY_PATH = '/dev/tty';
 
@@ -63,7 +65,7 @@ class TtyTerminal implements Terminal {
 
   say(text: string): void {
     try {
-      this.#write(`${text}\n`);
+      this.#write(`${printable(text, { multiline: true })}\n`);
     } catch {
       // Best effort: a vanished terminal must not crash the caller.
     }
@@ -197,7 +199,7 @@ class TtyTerminal implements Terminal {
         closeReadFd = handleFd(input) !== undefined && handleFd(input) !== readFd;
         input.setRawMode(true);
         // Raw (no echo) before the prompt shows, so keys typed right after it are never echoed.
-        this.#write(prompt);
+        this.#write(printable(prompt));
       } catch (error) {
         finish(error as Error);
         return;

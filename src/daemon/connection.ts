@@ -164,7 +164,7 @@ export class Connection implements Asker {
   }
 
   /** Relays a question to this client; every field of the spec crosses (see protocol.ts Ask). */
-  ask(spec: QuestionSpec & { profile: string; command?: string; pinentry?: string }): Promise<AskOutcome> {
+  ask(spec: QuestionSpec & { profile: string }): Promise<AskOutcome> {
     if (this.closed) return Promise.resolve({ gone: true });
     const id = this.nextAskId++;
     return new Promise((resolve) => {
@@ -177,9 +177,7 @@ export class Connection implements Asker {
         question: spec.question,
         prompt: spec.prompt,
         ...(spec.challenge ? { challenge: spec.challenge } : {}),
-        ...(spec.command ? { command: spec.command } : {}),
         ...(spec.retryReason ? { retryReason: spec.retryReason } : {}),
-        ...(spec.pinentry ? { pinentry: spec.pinentry } : {}),
         ...(spec.choices ? { choices: spec.choices } : {}),
         ...(spec.display ? { display: spec.display } : {}),
       });

@@ -3,6 +3,8 @@
  * secrets; as a second line of defence anything shaped like a JWT is masked before it is written.
  */
 
+import { printable } from '../shared/printable.js';
+
 export type Level = 'error' | 'warn' | 'info' | 'debug';
 const rank: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -20,10 +22,19 @@ export function redact(text: string): string {
   return text.replace(jwtShape, '[jwt]').replace(segmentShape, '[jwt-part]');
 }
 
+/**
+ * Messages carry outside text (Cognito's messages, config values, what clients send): no control character
+ * or escape sequence reaches the log (or the terminal of `cog-token daemon`), and a line break inside a
+ * message (a stack trace) is indented, so no text can pass for a log line of its own.
+ */
+function printableLog(message: string): string {
+  return printable(message, { multiline: true }).replace(/\n/g, '\n    ');
+}
+
 function write(level: Level, message: string): void {
   if (rank[level] > threshold) return;
   try {
-    process.stderr.write(`${new Date().toISOString()} ${level} ${redact(message)}\n`);
+    process.stderr.write(`${new Date().toISOString()} ${level} ${redact(printableLog(message))}\n`);
   } catch {
     // A closed stderr must not take the daemon down.
   }

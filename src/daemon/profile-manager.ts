@@ -39,7 +39,8 @@ export type AskOutcome =
 export interface Asker {
   readonly abilities: Abilities;
   readonly closed: boolean;
-  ask(spec: QuestionSpec & { profile: string; command?: string; pinentry?: string }): Promise<AskOutcome>;
+  /** Only the question crosses: the client answers from its own config (never a command sent to it). */
+  ask(spec: QuestionSpec & { profile: string }): Promise<AskOutcome>;
 }
 
 export interface GetResult {
@@ -338,13 +339,7 @@ export class ProfileManager {
       );
       if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
       tried.add(asker);
-      const pinentry = p.pinentryProgram ?? this.config.current().config.pinentryProgram;
-      const outcome = await asker.ask({
-        ...spec,
-        profile: p.name,
-        ...(command !== undefined && asker.abilities.commands ? { command } : {}),
-        ...(pinentry ? { pinentry } : {}),
-      });
+      const outcome = await asker.ask({ ...spec, profile: p.name });
       if ('value' in outcome) return outcome.value;
       if ('gone' in outcome) continue;
       if (outcome.refused === 'no-input') {
@@ -359,7 +354,7 @@ export class ProfileManager {
       }
       throw new CogTokenError(
         'auth-rejected',
-        `profile ${p.name}: ${outcome.message}: fix the command in the profile, then run: cog-token login ${p.name}`,
+        `profile ${p.name}: ${outcome.message}: ${/timed out/.test(outcome.message) ? 'make it finish sooner or raise command_timeout' : 'fix the command'} in the profile, then run: cog-token login ${p.name}`,
       );
     }
   }
@@ -441,16 +436,19 @@ export class ProfileManager {
     if (p.clientSecret) return p.clientSecret;
     const command = p.clientSecretCommand;
     if (!command) return undefined;
-    const key = `${p.name}\0${command}`;
+    const key = `${p.name}\0${command}\0${p.commandTimeout}`;
     let pending = this.secrets.get(key);
     if (!pending) {
-      pending = runSecretCommand(command, { COG_TOKEN_PROFILE: p.name }).catch((error: unknown) => {
-        this.secrets.delete(key);
-        throw new CogTokenError(
-          'config',
-          `profile ${p.name}: client_secret_command failed (${(error as Error).message}): fix the command in the profile`,
-        );
-      });
+      pending = runSecretCommand(command, { COG_TOKEN_PROFILE: p.name }, p.commandTimeout).catch(
+        (error: unknown) => {
+          this.secrets.delete(key);
+          const why = (error as Error).message;
+          throw new CogTokenError(
+            'config',
+            `profile ${p.name}: client_secret_command ${why}: ${why.startsWith('timed out') ? 'make it finish sooner or raise command_timeout' : 'fix the command'} in the profile`,
+          );
+        },
+      );
       this.secrets.set(key, pending);
     }
     return pending;

@@ -328,7 +328,13 @@ async function setUpTotp(flow: Flow, step: Challenge): Promise<AuthStep> {
   const issuer = `cog-token ${p.name}`;
   const uri = `otpauth://totp/${encodeURIComponent(`${issuer}:${p.username}`)}?secret=${associated.secretCode}&issuer=${encodeURIComponent(issuer)}`;
   const qrcode = await import('qrcode');
-  const qr = await qrcode.toString(uri, { type: 'terminal', small: true });
+  // Block characters only, no colour escapes (the client strips escape sequences from what it shows): light
+  // modules drawn in the terminal's foreground, for the usual light-on-dark terminal.
+  const qr = await qrcode.toString(uri, {
+    type: 'utf8',
+    margin: 2,
+    color: { dark: '#ffffff', light: '#000000' },
+  });
   let session = associated.session ?? step.session;
   let retryReason: string | undefined;
   for (let attempt = 1; ; attempt++) {

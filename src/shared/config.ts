@@ -44,6 +44,11 @@ export interface ProfileConfig {
   headerPrefix?: string;
   /** Program that asks for secrets when there is no terminal (the Assuan pinentry protocol). */
   pinentryProgram?: string;
+  /**
+   * Seconds password_command, mfa_command, client_secret_command and pinentry may take before they are
+   * killed (command_timeout, 1..3600, default 60).
+   */
+  commandTimeout: number;
 }
 
 export interface Config {
@@ -58,6 +63,8 @@ export interface Config {
 }
 
 export const defaultRefreshMargin = 300;
+export const defaultCommandTimeout = 60;
+export const maxCommandTimeout = 3600;
 
 const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const poolIdPattern = /^[\w-]+_[0-9A-Za-z]+$/;
@@ -80,6 +87,7 @@ const profileKeys = new Set([
   'hosts',
   'header_prefix',
   'pinentry_program',
+  'command_timeout',
 ]);
 const topLevelKeys = new Set(['profiles', 'pinentry_program']);
 
@@ -206,6 +214,18 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
   if (margin !== undefined && (typeof margin !== 'number' || !Number.isInteger(margin) || margin < 0)) {
     throw new ConfigError(`${where}: key "refresh_margin" must be a whole number of seconds`);
   }
+  const commandTimeout = value.command_timeout;
+  if (
+    commandTimeout !== undefined &&
+    (typeof commandTimeout !== 'number' ||
+      !Number.isInteger(commandTimeout) ||
+      commandTimeout < 1 ||
+      commandTimeout > maxCommandTimeout)
+  ) {
+    throw new ConfigError(
+      `${where}: key "command_timeout" must be a whole number of seconds from 1 to ${maxCommandTimeout}`,
+    );
+  }
   const remember = value.remember_device;
   if (remember !== undefined && typeof remember !== 'boolean') {
     throw new ConfigError(`${where}: key "remember_device" must be true or false`);
@@ -233,6 +253,7 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
     token,
     refreshMargin: (margin as number | undefined) ?? defaultRefreshMargin,
     rememberDevice: remember !== false,
+    commandTimeout: (commandTimeout as number | undefined) ?? defaultCommandTimeout,
     hosts: ((hosts as string[] | undefined) ?? []).map((h) => h.toLowerCase()),
   };
   if (clientSecret !== undefined) profile.clientSecret = clientSecret;

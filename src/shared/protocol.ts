@@ -20,7 +20,11 @@ export const defaultTimeoutSeconds = 10;
 export interface Abilities {
   /** The client has a terminal to ask on. */
   tty: boolean;
-  /** The client may run password_command / mfa_command. False with --no-input. */
+  /**
+   * The client's own config file names a password_command or mfa_command (seen in its text, so that the
+   * request goes out without parsing TOML; the client runs only what its parse gives for the profile).
+   * False with --no-input. The daemon never sends a command: the client runs only its own.
+   */
   commands: boolean;
   /** The client can ask a person through a pinentry program (no terminal needed). */
   pinentry?: boolean;
@@ -80,12 +84,8 @@ export interface Ask {
   challenge?: string;
   /** The text to show a person, e.g. "Code sent to +*******1234". */
   prompt: string;
-  /** The profile's password_command or mfa_command, to be run by the client. */
-  command?: string;
   /** Set when this is a second or third try after a wrong answer. */
   retryReason?: string;
-  /** The pinentry program configured for the profile (or globally), if any. */
-  pinentry?: string;
   /** For `select`: the values to choose from (the answer is one of them). */
   choices?: string[];
   /** Text to show before asking (e.g. an otpauth:// URI and its QR code), terminal only. */
@@ -336,4 +336,221 @@ export function parseAnswer(value: unknown): Answer | string {
     };
   }
   return 'an answer needs a string value or an error';
+}
+
+const questions: readonly Question[] = [
+  'password',
+  'mfa',
+  'select',
+  'new-password',
+  'attribute',
+  'mfa-setup',
+];
+const profileStates: readonly ProfileState[] = [
+  'signed-out',
+  'signing-in',
+  'signed-in',
+  'refreshing',
+  'needs-sign-in',
+];
+
+/** A JWT's compact form: three non-empty base64url segments (a token never holds anything else). */
+export function isJwtShaped(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= 32 * 1024 &&
+    /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value)
+  );
+}
+
+/** Latest expiry a reply may carry: 9999-12-31T23:59:59Z, the last instant RFC 3339 can write. */
+export const maxEpochSeconds = 253_402_300_799;
+
+function isEpochSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maxEpochSeconds;
+}
+
+function isOptional(value: unknown, check: (v: unknown) => boolean): boolean {
+  return value === undefined || check(value);
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+
+/**
+ * Checks a parsed line from the daemon, as the client must before it uses anything in it: the daemon's
+ * socket is trusted only as far as its messages make sense. Returns the message (an `ask` rebuilt from
+ * the known fields only) or a reason it is not one; a reason never quotes what was sent.
+ */
+export function parseDaemonMessage(value: unknown): DaemonMessage | string {
+  if (!isObject(value)) return 'a message that is not a JSON object';
+  switch (value.type) {
+    case 'error':
+      if (typeof value.code !== 'string' || typeof value.message !== 'string')
+        return 'an error without a code and a message';
+      return { v: protocolVersion, type: 'error', code: value.code as ErrorCode, message: value.message };
+    case 'ask':
+      return parseAsk(value);
+    case 'result':
+      return parseResult(value);
+    default:
+      return 'a message of an unknown type';
+  }
+}
+
+/** A line from the daemon: JSON, then parseDaemonMessage. */
+export function parseDaemonLine(line: string): DaemonMessage | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'something that is not JSON';
+  }
+  return parseDaemonMessage(value);
+}
+
+function parseAsk(value: Record<string, unknown>): Ask | string {
+  const { id, profile, question, prompt, challenge, retryReason, choices, display } = value;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return 'a question without an id';
+  if (!isProfileName(profile)) return 'a question without a profile name';
+  if (!questions.includes(question as Question)) return 'a question of an unknown kind';
+  if (typeof prompt !== 'string') return 'a question without a prompt';
+  if (!isOptional(challenge, (c) => typeof c === 'string' && /^[A-Z0-9_]{1,64}$/.test(c)))
+    return 'a question with a malformed challenge name';
+  if (!isOptional(retryReason, isString) || !isOptional(display, isString))
+    return 'a question with malformed texts';
+  if (!isOptional(choices, (c) => isStringList(c) && c.length <= 16))
+    return 'a question with malformed choices';
+  if (question === 'select' && (!isStringList(choices) || choices.length === 0))
+    return 'a choice without choices';
+  return {
+    v: protocolVersion,
+    type: 'ask',
+    id,
+    profile,
+    question: question as Question,
+    prompt,
+    ...(challenge === undefined ? {} : { challenge: challenge as string }),
+    ...(retryReason === undefined ? {} : { retryReason: retryReason as string }),
+    ...(choices === undefined ? {} : { choices: choices as string[] }),
+    ...(display === undefined ? {} : { display: display as string }),
+  };
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function isProfileStatus(v: unknown): boolean {
+  return (
+    isObject(v) &&
+    isString(v.name) &&
+    profileStates.includes(v.state as ProfileState) &&
+    isOptional(v.username, isString) &&
+    isOptional(v.idExpiresAt, isEpochSeconds) &&
+    isOptional(v.accessExpiresAt, isEpochSeconds) &&
+    isOptional(v.nextRefreshAt, isEpochSeconds) &&
+    isOptional(v.lastError, isString)
+  );
+}
+
+function isDaemonStatus(v: unknown): boolean {
+  return (
+    isObject(v) &&
+    typeof v.pid === 'number' &&
+    isString(v.version) &&
+    isFiniteNumber(v.startedAt) &&
+    isFiniteNumber(v.uptimeSeconds) &&
+    isString(v.socket) &&
+    isString(v.configFile) &&
+    isOptional(v.configError, isString) &&
+    isOptional(v.storeError, isString) &&
+    isOptional(v.notices, isStringList) &&
+    isOptional(v.peerCheck, isString) &&
+    Array.isArray(v.profiles) &&
+    v.profiles.every(isProfileStatus)
+  );
+}
+
+function isDeviceEntry(v: unknown): boolean {
+  return (
+    isObject(v) &&
+    isString(v.deviceKey) &&
+    typeof v.current === 'boolean' &&
+    isOptional(v.name, isString) &&
+    isOptional(v.remembered, isString) &&
+    isOptional(v.lastAuthenticated, isEpochSeconds) &&
+    isOptional(v.created, isEpochSeconds)
+  );
+}
+
+function parseResult(value: Record<string, unknown>): Result | string {
+  if (!isOptional(value.warnings, isStringList)) return 'a result with malformed warnings';
+  const warnings = value.warnings as string[] | undefined;
+  const w = warnings === undefined ? {} : { warnings };
+  switch (value.op) {
+    case 'get':
+      if (!isJwtShaped(value.token)) return 'a token that is not a JWT';
+      if (value.kind !== 'id' && value.kind !== 'access') return 'a token of an unknown kind';
+      if (!isEpochSeconds(value.expiresAt)) return 'a token without a valid expiry';
+      return {
+        v: protocolVersion,
+        type: 'result',
+        op: 'get',
+        token: value.token,
+        kind: value.kind,
+        expiresAt: value.expiresAt,
+        ...w,
+      };
+    case 'logout':
+      if (typeof value.revoked !== 'boolean' || typeof value.deleted !== 'boolean')
+        return 'a malformed logout result';
+      return {
+        v: protocolVersion,
+        type: 'result',
+        op: 'logout',
+        revoked: value.revoked,
+        deleted: value.deleted,
+        ...w,
+      };
+    case 'invalidate':
+      return { v: protocolVersion, type: 'result', op: 'invalidate', ...w };
+    case 'devices':
+      if (!Array.isArray(value.devices) || !value.devices.every(isDeviceEntry))
+        return 'a malformed device list';
+      return {
+        v: protocolVersion,
+        type: 'result',
+        op: 'devices',
+        devices: value.devices as DeviceEntry[],
+        ...w,
+      };
+    case 'status':
+      if (!isDaemonStatus(value.status)) return 'a malformed status';
+      return {
+        v: protocolVersion,
+        type: 'result',
+        op: 'status',
+        status: value.status as unknown as DaemonStatus,
+      };
+    case 'stop':
+    case 'ping':
+      if (typeof value.pid !== 'number' || !isString(value.version)) return 'a malformed reply';
+      return { v: protocolVersion, type: 'result', op: value.op, pid: value.pid, version: value.version };
+    case 'reload':
+      if (
+        !isStringList(value.profiles) ||
+        !Array.isArray(value.broken) ||
+        !value.broken.every((b) => isObject(b) && isString(b.name) && isString(b.error))
+      )
+        return 'a malformed reload result';
+      return {
+        v: protocolVersion,
+        type: 'result',
+        op: 'reload',
+        profiles: value.profiles,
+        broken: value.broken as { name: string; error: string }[],
+        ...w,
+      };
+    default:
+      return 'a result of an unknown operation';
+  }
 }
