@@ -12,7 +12,8 @@
  * Only once this file passes is the double evidence for cog-token's `aws-credentials` (issue 14).
  */
 
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromCognitoIdentity, fromCognitoIdentityPool, fromProcess } from '@aws-sdk/credential-providers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -353,6 +354,34 @@ describe('STS GetCallerIdentity on the double checks the SigV4 signature (@aws-s
     await expect(callerIdentity(w.double, plain)).rejects.toMatchObject({ name: 'ExpiredToken' });
   });
 
+  it('SignatureDoesNotMatch when the body changes after signing', async () => {
+    const w = await world();
+    const creds = await poolCredentials(w);
+    const sts = new STSClient({
+      region: 'us-east-1',
+      endpoint: w.double.endpoint,
+      credentials: creds,
+      maxAttempts: 1,
+    });
+    // The deserialize step runs after signing (finalizeRequest): this changes what was signed.
+    sts.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { body?: unknown; headers: Record<string, string> };
+        request.body = `${String(request.body)}&Extra=1`;
+        request.headers['content-length'] = String(Buffer.byteLength(String(request.body)));
+        return next(args);
+      },
+      { step: 'deserialize', name: 'tamperAfterSigning' },
+    );
+    try {
+      await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+        name: 'SignatureDoesNotMatch',
+      });
+    } finally {
+      sts.destroy();
+    }
+  });
+
   it('answers an unsigned request with STS XML errors, never a success', async () => {
     const w = await world();
     const res = await fetch(w.double.endpoint, {
@@ -466,4 +495,87 @@ describe('AWS CLI v2 (/usr/bin/aws) and fromProcess with a credential_process pr
     );
     expect((await callerIdentity(w.double, got)).Arn).toBe(assumedArn('CognitoAuthenticated'));
   });
+});
+
+describe("the JS SDK's fromProcess refuses what a caller must not use", () => {
+  async function fromScript(json: string) {
+    const home = await awsHome('cognito-dev');
+    dirs.push(home.dir);
+    await writeProfile(home, await credentialScript(home.dir, 'creds', json));
+    return fromProcess({
+      profile: 'cognito-dev',
+      configFilepath: home.configFile,
+      filepath: home.env.AWS_SHARED_CREDENTIALS_FILE ?? '',
+    })();
+  }
+  const keys = {
+    AccessKeyId: 'ASIAAAAAAAAAAAAAAAAA',
+    SecretAccessKey: 'x'.repeat(40),
+    SessionToken: 'token',
+  };
+
+  it('expired credentials and an output without Version 1', async () => {
+    await expect(
+      fromScript(credentialProcessJson({ ...keys, Expiration: new Date(Date.now() - 1000) })),
+    ).rejects.toThrow('Profile cognito-dev credential_process returned expired credentials.');
+    const noVersion = JSON.stringify({ ...keys, Expiration: new Date(Date.now() + 3600_000).toISOString() });
+    await expect(fromScript(noVersion)).rejects.toThrow(
+      'Profile cognito-dev credential_process did not return Version 1.',
+    );
+  });
+});
+
+describe('what the AWS CLI does with the Expiration of credential_process output (facts for issue 14)', () => {
+  async function countingProfile(json: string) {
+    const home = await awsHome('cognito-dev');
+    dirs.push(home.dir);
+    const data = join(home.dir, 'creds.json');
+    const counter = join(home.dir, 'runs');
+    await writeFile(data, `${json}\n`, { mode: 0o600 });
+    const script = join(home.dir, 'creds.sh');
+    await writeFile(script, `#!/bin/sh\necho run >> '${counter}'\nexec cat '${data}'\n`, { mode: 0o700 });
+    await writeProfile(home, script);
+    const runs = async () =>
+      (await readFile(counter, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+    return { home, runs };
+  }
+
+  // botocore refreshes credentials that expire within 15 minutes (advisory) and must refresh within 10
+  // (mandatory): so credentials with less than 15 minutes left make every AWS CLI command run
+  // credential_process twice, and credentials already expired after that refresh fail the command.
+  it.each([
+    { left: 3600, code: 0, runs: 1 },
+    { left: 12 * 60, code: 0, runs: 2 },
+    { left: 5 * 60, code: 0, runs: 2 },
+    { left: -60, code: 255, runs: 2 },
+  ])(
+    'Expiration $left s ahead: exit $code, credential_process runs $runs time(s)',
+    async ({ left, code, runs }) => {
+      requireAwsCli();
+      const w = await world();
+      const creds = await poolCredentials(w);
+      const profile = await countingProfile(
+        credentialProcessJson({
+          AccessKeyId: creds.accessKeyId,
+          SecretAccessKey: creds.secretAccessKey,
+          SessionToken: creds.sessionToken ?? '',
+          Expiration: new Date(Date.now() + left * 1000),
+        }),
+      );
+      const run = await runAwsCli(profile.home.env, [
+        'sts',
+        'get-caller-identity',
+        '--endpoint-url',
+        w.double.endpoint,
+      ]);
+      expect(run.code).toBe(code);
+      expect(await profile.runs()).toBe(runs);
+      if (code === 0)
+        expect(JSON.parse(run.stdout)).toMatchObject({ Arn: assumedArn('CognitoAuthenticated') });
+      else
+        expect(run.stderr).toContain(
+          'Credentials were refreshed, but the refreshed credentials are still expired.',
+        );
+    },
+  );
 });
