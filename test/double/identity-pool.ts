@@ -184,15 +184,11 @@ export class IdentityPools {
       role = pool.unauthenticatedRole;
     } else {
       if (logins.size === 0) {
-        throw notAuthorized(
-          'Logins don\u2019t match. Please include at least one valid login for this identity or identity pool.',
-        );
+        throw notAuthorized(LOGINS_DONT_MATCH);
       }
       const sub = this.checkLogins(pool, logins);
       if (sub !== identity.sub) {
-        throw notAuthorized(
-          'Logins don\u2019t match. Please include at least one valid login for this identity or identity pool.',
-        );
+        throw notAuthorized(LOGINS_DONT_MATCH);
       }
       role = pool.authenticatedRole;
     }
@@ -283,6 +279,9 @@ function loginsOf(body: Json): Map<string, string> {
   }
   return out;
 }
+
+const LOGINS_DONT_MATCH =
+  "Logins don't match. Please include at least one valid login for this identity or identity pool.";
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
