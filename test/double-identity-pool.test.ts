@@ -26,6 +26,7 @@ import {
   idTokenFor,
   requireAwsCli,
   runAwsCli,
+  signIn,
   writeProfile,
 } from './support/aws-identity.js';
 
@@ -209,6 +210,13 @@ describe('identity-pool errors as Cognito Identity sends them, through the SDK p
       op: 'GetId',
       status: 400,
       error: 'NotAuthorizedException',
+    });
+    const { accessToken } = await signIn(w.double, USER.username, USER.password);
+    await expect(
+      poolCredentials(w, { logins: { [providerName(POOL_ID)]: accessToken } }),
+    ).rejects.toMatchObject({
+      name: 'NotAuthorizedException',
+      message: 'Invalid login token. Not a valid OpenId Connect identity token.',
     });
   });
 

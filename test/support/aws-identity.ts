@@ -25,8 +25,12 @@ export function requireAwsCli(): void {
   }
 }
 
-/** Signs in through the double's API (USER_PASSWORD_AUTH) and returns the ID token. */
-export async function idTokenFor(double: CognitoDouble, username: string, password: string): Promise<string> {
+/** Signs in through the double's API (USER_PASSWORD_AUTH) and returns the ID and access tokens. */
+export async function signIn(
+  double: CognitoDouble,
+  username: string,
+  password: string,
+): Promise<{ idToken: string; accessToken: string }> {
   const sdk = new CognitoIdentityProviderClient({
     region: double.region,
     endpoint: double.endpoint,
@@ -40,12 +44,18 @@ export async function idTokenFor(double: CognitoDouble, username: string, passwo
         AuthParameters: { USERNAME: username, PASSWORD: password },
       }),
     );
-    const token = out.AuthenticationResult?.IdToken;
-    if (!token) throw new Error('the double answered USER_PASSWORD_AUTH without an ID token');
-    return token;
+    const idToken = out.AuthenticationResult?.IdToken;
+    const accessToken = out.AuthenticationResult?.AccessToken;
+    if (!idToken || !accessToken) throw new Error('the double answered USER_PASSWORD_AUTH without tokens');
+    return { idToken, accessToken };
   } finally {
     sdk.destroy();
   }
+}
+
+/** Signs in through the double's API (USER_PASSWORD_AUTH) and returns the ID token. */
+export async function idTokenFor(double: CognitoDouble, username: string, password: string): Promise<string> {
+  return (await signIn(double, username, password)).idToken;
 }
 
 export interface ProcessCredentials {
