@@ -10,6 +10,10 @@
  *
  * Per concern: ./auth.ts (sign-in and challenges), ./srp-flows.ts (SRP server side), ./devices.ts,
  * ./refresh.ts, ./tokens.ts (JWTs, JWKS), ./state.ts (the pool and its options).
+ *
+ * The same server answers identity-pool calls (`X-Amz-Target: AWSCognitoIdentityService.*`, ./identity-pool.ts)
+ * and STS GetCallerIdentity signed with the credentials those issue (./sts.ts checks SigV4), validated by AWS's
+ * own providers and the AWS CLI in test/double-identity-pool.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,6 +28,7 @@ import {
   updateDeviceStatus,
 } from './devices.js';
 import { CognitoError, invalidParameter, isObject, type Json, optString } from './errors.js';
+import { IDENTITY_TARGET_PREFIX, IdentityPools } from './identity-pool.js';
 import { checkRefreshToken, getTokensFromRefreshToken, revokeToken } from './refresh.js';
 import {
   type DoubleOptions,
@@ -33,6 +38,7 @@ import {
   type SentCode,
   type UserRecord,
 } from './state.js';
+import { isStsRequest, serveSts } from './sts.js';
 import { authorize, jwks, publicKey, type TokenUse } from './tokens.js';
 
 export type { DoubleOptions, DoubleUser, MfaName, SentCode } from './state.js';
@@ -88,6 +94,7 @@ export class CognitoDouble {
   /** Every request, in order (including injected failures). */
   readonly calls: DoubleCall[] = [];
   private readonly faults = new Map<string, Fault[]>();
+  private identityPools: IdentityPools | undefined;
 
   private constructor(
     private readonly pool: PoolState,
@@ -215,6 +222,12 @@ export class CognitoDouble {
     this.faults.set(op, list);
   }
 
+  /** Identity pools (GetId, GetCredentialsForIdentity) and the credentials they issued: ./identity-pool.ts. */
+  get identity(): IdentityPools {
+    this.identityPools ??= new IdentityPools(this.pool);
+    return this.identityPools;
+  }
+
   /** Moves the double's clock (sessions, token lifetimes, rotation grace) forward. */
   advanceClock(seconds: number): void {
     this.pool.advance(seconds);
@@ -238,11 +251,16 @@ export class CognitoDouble {
       send(res, 200, jwks());
       return;
     }
+    if (isStsRequest(req)) {
+      this.calls.push(
+        await serveSts(this.identity, this.pool.now(), req, text, res, (op) => this.injectedFault(op)),
+      );
+      return;
+    }
     const target = req.headers['x-amz-target'];
-    const op =
-      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
-        ? target.slice(TARGET_PREFIX.length)
-        : '';
+    const prefix = [TARGET_PREFIX, IDENTITY_TARGET_PREFIX].find((p) => String(target).startsWith(p));
+    const op = typeof target === 'string' && prefix ? target.slice(prefix.length) : '';
+    const table = prefix === IDENTITY_TARGET_PREFIX ? this.identity.operations : OPERATIONS;
     const call: DoubleCall = { op, request: {}, status: 200 };
     this.calls.push(call);
     try {
@@ -258,7 +276,7 @@ export class CognitoDouble {
         throw new CognitoError('SerializationException', 'Request body is not a JSON object');
       call.request = body;
       this.injectedFault(op);
-      const operation = OPERATIONS[op];
+      const operation = table[op];
       if (!operation) throw new CognitoError('UnknownOperationException', `Unknown operation ${op}`);
       call.response = operation(this.pool, body);
       send(res, 200, call.response);
