@@ -298,9 +298,8 @@ describe('managed login on the double, driven by oauth4webapi', () => {
     expect(double.count('login')).toBe(1);
     expect(double.count('oauth2/token')).toBe(3);
     expect(double.count('oauth2/revoke')).toBe(1);
-    expect(
-      double.calls.filter((c) => c.op === 'oauth2/token' && c.request.grant_type === 'authorization_code'),
-    ).toHaveLength(1);
+    expect(double.managedLogin.tokenRequests('authorization_code')).toBe(1);
+    expect(double.managedLogin.tokenRequests('refresh_token')).toBe(2);
     // Managed-login calls are recorded without the password, the code, the verifier or tokens.
     const recorded = JSON.stringify(double.calls.filter((c) => /^(oauth2\/|login$)/.test(c.op)));
     expect(recorded).not.toContain(PASSWORD);
@@ -847,6 +846,8 @@ describe('a real browser (Debian Chromium, headless) as $BROWSER', { timeout: 12
   const dir = mkdtempSync(join(tmpdir(), 'cog-managed-login-'));
   let runs = 0;
   let listener: RedirectListener | undefined;
+  /** What the browser commands wrote on stderr (the driver: one line per failure). */
+  let stderr = '';
 
   beforeAll(() => {
     if (!chromiumInstalled()) {
@@ -854,9 +855,11 @@ describe('a real browser (Debian Chromium, headless) as $BROWSER', { timeout: 12
     }
   });
 
-  afterEach(async () => {
+  afterEach(async (context) => {
     await listener?.close();
     listener = undefined;
+    if (context.task.result?.state === 'fail' && stderr) console.error(`browser stderr:\n${stderr}`);
+    stderr = '';
   });
 
   afterAll(async () => {
@@ -901,6 +904,10 @@ describe('a real browser (Debian Chromium, headless) as $BROWSER', { timeout: 12
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
+    });
+    // Drained, so that a chatty browser never blocks on a full pipe; shown when something fails.
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
     const exitCode = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     expect(stdout).toBe('');

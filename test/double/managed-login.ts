@@ -5,7 +5,8 @@
  * other way round).
  *
  * - `GET /oauth2/authorize`: response_type=code, client_id, redirect_uri (registered exactly), scope, state,
- *   code_challenge + code_challenge_method=S256, nonce, identity_provider. Serves the sign-in page: a form
+ *   code_challenge + code_challenge_method=S256, nonce, identity_provider. Serves the sign-in page itself
+ *   (Cognito first redirects to its `/login` page with the same parameters; no client sees the difference): a form
  *   `form#signin` (`input[name=username]`, `input[name=password]`, `button[type=submit]`), a Cancel button
  *   (`button[name=action][value=cancel]`) and one button per federated user (`button[name=federated]`).
  * - `POST /login`: the form. Success: 302 to redirect_uri with `code` and `state`; Cancel, or a denying
@@ -170,6 +171,15 @@ export class ManagedLogin {
     list.push(username);
     this.federated.set(user.provider, list);
     return username;
+  }
+
+  /**
+   * How many token-endpoint requests with this grant_type arrived (successful or not): e.g. one code exchange
+   * for five concurrent callers, or no refresh through the browser.
+   */
+  tokenRequests(grant: 'authorization_code' | 'refresh_token'): number {
+    return this.calls.filter((call) => call.op === 'oauth2/token' && call.request.grant_type === grant)
+      .length;
   }
 
   /** Whether the code was issued and not yet redeemed (for tests of single use). */
