@@ -812,6 +812,17 @@ describe('managed login on the double, driven by oauth4webapi', () => {
       status: 400,
       body: { error: 'invalid_request' },
     });
+    // A public client may authenticate with Basic and an empty secret; a secret it does not have is refused.
+    const basic = async (credentials: string) =>
+      (
+        await fetch(`${double.domain}/oauth2/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x' }),
+        })
+      ).json();
+    expect(await basic(`${id}:`)).toMatchObject({ error: 'invalid_grant' });
+    expect(await basic(`${id}:made-up`)).toMatchObject({ error: 'invalid_client' });
     double.fail('oauth2/token', '500');
     expect(await post({ grant_type: 'refresh_token', client_id: id, refresh_token: 'x' })).toMatchObject({
       status: 500,

@@ -499,7 +499,9 @@ export class ManagedLogin {
     if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required');
     if (clientId !== this.pool.opts.clientId) throw new OAuthError('invalid_client', 'Unknown client', 401);
     const expected = this.pool.opts.clientSecret;
-    const given = basic?.secret ?? bodySecret;
+    // An empty secret (`Basic base64(id:)`, as some public clients send) is no secret.
+    const given =
+      (basic?.secret === '' ? undefined : basic?.secret) ?? (bodySecret === '' ? undefined : bodySecret);
     if (expected !== undefined || given !== undefined) {
       try {
         this.pool.checkClientSecret(given ?? '');
