@@ -9,7 +9,8 @@
  * `{"__type": "<Exception>", "message": "..."}` and the same name in `x-amzn-errortype`.
  *
  * Per concern: ./auth.ts (sign-in and challenges), ./srp-flows.ts (SRP server side), ./devices.ts,
- * ./refresh.ts, ./tokens.ts (JWTs, JWKS), ./state.ts (the pool and its options).
+ * ./refresh.ts, ./tokens.ts (JWTs, JWKS), ./state.ts (the pool and its options), ./managed-login.ts (the
+ * OAuth 2.0 endpoints of the pool's domain, `/oauth2/*`, on the same port: {@link CognitoDouble.managedLogin}).
  *
  * The same server answers identity-pool calls (`X-Amz-Target: AWSCognitoIdentityService.*`, ./identity-pool.ts)
  * and STS GetCallerIdentity signed with the credentials those issue (./sts.ts checks SigV4), validated by AWS's
@@ -29,6 +30,7 @@ import {
 } from './devices.js';
 import { CognitoError, invalidParameter, isObject, type Json, optString } from './errors.js';
 import { IDENTITY_TARGET_PREFIX, IdentityPools } from './identity-pool.js';
+import { ManagedLogin } from './managed-login.js';
 import { checkRefreshToken, getTokensFromRefreshToken, revokeToken } from './refresh.js';
 import {
   type DoubleOptions,
@@ -41,7 +43,8 @@ import {
 import { isStsRequest, serveSts } from './sts.js';
 import { authorize, jwks, publicKey, type TokenUse } from './tokens.js';
 
-export type { DoubleOptions, DoubleUser, MfaName, SentCode } from './state.js';
+export type { AuthorizeRequest, FederatedUser, ManagedLogin } from './managed-login.js';
+export type { DoubleOptions, DoubleUser, ManagedLoginOptions, MfaName, SentCode } from './state.js';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityProviderService.';
 
@@ -95,13 +98,30 @@ export class CognitoDouble {
   readonly calls: DoubleCall[] = [];
   private readonly faults = new Map<string, Fault[]>();
   private identityPools: IdentityPools | undefined;
+  /**
+   * Managed login on the same server: `${endpoint}/oauth2/authorize`, `/oauth2/token`, `/oauth2/revoke`,
+   * `/logout`. Its calls are recorded in {@link calls} as `oauth2/authorize`, `login`, `oauth2/token`...
+   */
+  readonly managedLogin: ManagedLogin;
 
   private constructor(
     private readonly pool: PoolState,
     private readonly server: Server,
     /** `http://127.0.0.1:<port>`: the `endpoint` for the AWS SDK and for identity-js's CognitoUserPool. */
     readonly endpoint: string,
-  ) {}
+  ) {
+    this.managedLogin = new ManagedLogin(
+      pool,
+      this.calls,
+      (op) => {
+        const fault = this.faults.get(op)?.find((f) => f.remaining > 0);
+        if (!fault) return undefined;
+        fault.remaining--;
+        return fault;
+      },
+      pool.opts.managedLogin,
+    );
+  }
 
   static async start(options: DoubleOptions = {}): Promise<CognitoDouble> {
     const pool = new PoolState(options);
@@ -133,6 +153,10 @@ export class CognitoDouble {
   }
   get region(): string {
     return this.pool.region;
+  }
+  /** The user-pool domain of managed login (`<domain>/oauth2/authorize`...): the same server as the API. */
+  get domain(): string {
+    return this.endpoint;
   }
   /** `https://cognito-idp.<region>.amazonaws.com/<poolId>`, the `iss` of every token. */
   get issuer(): string {
@@ -209,6 +233,7 @@ export class CognitoDouble {
   /**
    * Makes the next `times` calls of `op` fail with `error` (an exception name such as NotAuthorizedException,
    * TooManyRequestsException, LimitExceededException; `500` or InternalErrorException for an HTTP 500).
+   * Managed-login ops (`oauth2/token`, `oauth2/revoke`...) answer `{"error": error}` with that status.
    */
   fail(op: string, error: string, times = 1, message?: string): void {
     const type = error === '500' ? 'InternalErrorException' : error;
@@ -249,6 +274,11 @@ export class CognitoDouble {
 
     if (req.method === 'GET' && req.url === `/${this.pool.opts.poolId}/.well-known/jwks.json`) {
       send(res, 200, jwks());
+      return;
+    }
+    const url = new URL(req.url ?? '/', this.endpoint);
+    if (ManagedLogin.handles(url.pathname)) {
+      this.managedLogin.handle(req, res, url, text);
       return;
     }
     if (isStsRequest(req)) {

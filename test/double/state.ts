@@ -63,6 +63,27 @@ export interface DoubleOptions {
   sessionSeconds?: number;
   /** A fixed SMS / email code; default a random 6-digit code per challenge (see `CognitoDouble.codes`). */
   code?: string;
+  /** The app client's managed-login (Hosted UI) settings: ./managed-login.ts. */
+  managedLogin?: ManagedLoginOptions;
+}
+
+export interface ManagedLoginOptions {
+  /** Callback URLs, matched exactly (scheme, host, port, path, trailing slash). More with `registerCallbackUrl`. */
+  callbackUrls?: string[];
+  /** Sign-out URLs for `GET /logout?logout_uri=`. */
+  logoutUrls?: string[];
+  /** AllowedOAuthScopes; default openid, email, phone, profile, aws.cognito.signin.user.admin. */
+  scopes?: string[];
+  /** EnableTokenRevocation; default true, as for new app clients. */
+  tokenRevocation?: boolean;
+  /**
+   * Whether `/oauth2/authorize` insists on a PKCE challenge. Default true: the double refuses a code request
+   * without one, so that a client that forgets PKCE fails in tests. Real Cognito accepts a public client's
+   * request without PKCE; false does the same here.
+   */
+  requirePkce?: boolean;
+  /** How long an authorization code lives; default 300 s (Cognito's 5 minutes), on the double's clock. */
+  codeSeconds?: number;
 }
 
 export interface ResolvedOptions {
@@ -79,6 +100,7 @@ export interface ResolvedOptions {
   refreshTokenSeconds: number;
   sessionSeconds: number;
   code: string | undefined;
+  managedLogin: ManagedLoginOptions | undefined;
 }
 
 export interface UserRecord {
@@ -160,6 +182,11 @@ export interface RefreshFamily {
   authTime: number;
   expiresAt: number;
   revoked: boolean;
+  /**
+   * The OAuth scopes granted at managed login (./managed-login.ts), space-separated, for the access token's
+   * `scope`; undefined for an API sign-in (`aws.cognito.signin.user.admin`).
+   */
+  scope?: string;
 }
 
 export interface RefreshRecord {
@@ -210,6 +237,7 @@ export class PoolState {
       refreshTokenSeconds: options.refreshTokenSeconds ?? 30 * 24 * 3600,
       sessionSeconds: options.sessionSeconds ?? 180,
       code: options.code,
+      managedLogin: options.managedLogin,
     };
   }
 

@@ -98,7 +98,12 @@ export interface AuthenticationResult {
 }
 
 /** ID and access tokens for a user within a refresh family (its origin_jti, auth_time and device key). */
-export function issueJwts(pool: PoolState, user: UserRecord, family: RefreshFamily) {
+export function issueJwts(
+  pool: PoolState,
+  user: UserRecord,
+  family: RefreshFamily,
+  extraIdClaims: Record<string, unknown> = {},
+) {
   const iat = Math.floor(pool.now() / 1000);
   const common = { sub: user.sub, iss: pool.issuer, origin_jti: family.id, event_id: randomUUID() };
   const attributes: Record<string, unknown> = {};
@@ -112,6 +117,7 @@ export function issueJwts(pool: PoolState, user: UserRecord, family: RefreshFami
     token_use: 'id',
     auth_time: family.authTime,
     'cognito:username': user.username,
+    ...extraIdClaims,
     iat,
     exp: iat + pool.opts.idTokenSeconds,
     jti: randomUUID(),
@@ -121,7 +127,7 @@ export function issueJwts(pool: PoolState, user: UserRecord, family: RefreshFami
     ...(family.deviceKey ? { device_key: family.deviceKey } : {}),
     client_id: pool.opts.clientId,
     token_use: 'access',
-    scope: 'aws.cognito.signin.user.admin',
+    scope: family.scope ?? 'aws.cognito.signin.user.admin',
     auth_time: family.authTime,
     iat,
     exp: iat + pool.opts.accessTokenSeconds,
