@@ -65,7 +65,9 @@ export function ownerName(uid: number): string {
 }
 
 function me(): string {
-  return typeof process.getuid === 'function' ? ownerName(process.getuid()) : 'you';
+  return typeof process.getuid === 'function'
+    ? ownerName(process.getuid()).replace(' (', ', ').replace(/\)$/, '')
+    : 'you';
 }
 
 function refuse(socketFile: string, why: string): CogTokenError {
