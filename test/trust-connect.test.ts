@@ -10,8 +10,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../src/bench/world.js';
+import { connectIfRunning, exchange } from '../src/client/daemon-connection.js';
 import { nativeSocket } from '../src/client/daemon-trust.js';
 import { ExitStatus } from '../src/shared/errors.js';
+import { resolvePaths } from '../src/shared/paths.js';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
 
@@ -199,7 +201,7 @@ describe('the client connects only to a daemon of its own user', () => {
 });
 
 describe('every wait for the daemon ends, every socket error is one line', () => {
-  it('a SIGSTOPped daemon: get --timeout 2 exits 6 within 10 s, on the quick and the full path', async () => {
+  it('a SIGSTOPped daemon: get --timeout 2 exits 6 within 10 s', async () => {
     const env = newEnv(
       CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
         password_command: 'printenv COG_TEST_PW',
@@ -227,6 +229,44 @@ describe('every wait for the daemon ends, every socket error is one line', () =>
       expectRefused(r, new RegExp(`no answer from the cog-token daemon at ${env.socketFile} within 7 s`));
       expect(Date.now() - started, args.join(' ')).toBeLessThan(10_000);
     }
+  });
+
+  it('the full path bounds each wait for the daemon, but not the time someone takes to answer its question', async () => {
+    const env = newEnv();
+    const dir = join(env.root, 'mine');
+    mkdirSync(dir, { mode: 0o700 });
+    const socketFile = join(dir, 'sock');
+    // Asks one question, takes the answer, then says nothing more.
+    const seen = await recordingServer(socketFile, (s) =>
+      s.once('data', () =>
+        s.write('{"v":1,"type":"ask","id":1,"profile":"dev","question":"password","prompt":"Password"}\n'),
+      ),
+    );
+    const paths = resolvePaths({ ...env.env, COG_TOKEN_SOCKET: socketFile });
+    const socket = await connectIfRunning(paths, '{"v":1,"op":"ping"}\n', 300);
+    if (!socket) throw new Error('no connection');
+    cleanups.push(() => void socket.destroy());
+    const started = Date.now();
+    let answered = 0;
+    const outcome = await exchange(
+      socket,
+      paths,
+      undefined,
+      async () => {
+        // Someone typing for twice the wait: not cut off.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        answered = Date.now();
+        return { v: 1, type: 'answer', id: 1, value: 'typed' };
+      },
+      300,
+    ).then(
+      () => undefined,
+      (e: { code?: string; message?: string }) => e,
+    );
+    expect(answered - started).toBeGreaterThanOrEqual(600);
+    expect(outcome?.code).toBe('daemon-unreachable');
+    expect(outcome?.message).toMatch(/^no answer from the cog-token daemon at .* within 0.3 s/);
+    await waitUntil('the answer to arrive', () => seen.received.includes('"typed"'));
   });
 
   it('a daemon that closes each connection at once, or resets it: exit 6 and one line, no stack trace', async () => {
