@@ -3,11 +3,18 @@
  * when a target is missed. Starts its own emulator and daemons in throwaway directories.
  *
  *   node dist/bench/main.js [--only hot,throughput,cold,shared,memory] [--pairs N] [--json FILE]
+ *                           [--daemon-node PATH]
+ *
+ * The client and `node -e ''` are measured on the Node that runs this (its version is printed first). The
+ * daemons run on `--daemon-node` (default: the same): better-sqlite3 is built for one Node, and the client
+ * loads no module built for a particular line. The cold figure starts the daemon through the client, so it
+ * needs the daemon's native modules built for the Node that runs this.
  *
  * Timings on a shared machine are noisy: ratios are taken side by side (pairs.ts), and the load average is
  * printed with the table. Not part of `npm test`; the shared-work half runs there as test/shared-work.test.ts.
  */
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +30,7 @@ import {
   refreshAfterInvalidate,
   type SharedWorkOutcome,
 } from './shared-work.js';
-import { cliEntry, residentBytes, World, waitUntil } from './world.js';
+import { cliEntry, daemonNode, residentBytes, World, waitUntil } from './world.js';
 
 interface Row {
   figure: string;
@@ -43,6 +50,8 @@ function option(name: string): string | undefined {
 const only = new Set((option('only') ?? parts.join(',')).split(',') as Part[]);
 const pairs = Number(option('pairs') ?? 31);
 const jsonFile = option('json');
+const daemonNodeOption = option('daemon-node');
+if (daemonNodeOption) process.env.COG_TOKEN_BENCH_DAEMON_NODE = daemonNodeOption;
 const password = 'Bench-Pa55!';
 const mib = (bytes: number) => bytes / (1024 * 1024);
 const rows: Row[] = [];
@@ -277,8 +286,17 @@ function table(): string {
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
+function nodeVersionOf(node: string): string {
+  return node === process.execPath
+    ? process.version
+    : spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
 async function main(): Promise<number> {
   quietSdkWarnings();
+  note(
+    `client and node -e '' on node ${process.version} (${process.execPath}); daemons on node ${nodeVersionOf(daemonNode())}`,
+  );
   const load = loadavg();
   const emu = await Emulator.start();
   try {
@@ -291,7 +309,7 @@ async function main(): Promise<number> {
   const after = loadavg();
   const cpu = cpus();
   process.stdout.write(
-    `\nnode ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}; load average ${load[0]?.toFixed(2)} before, ${after[0]?.toFixed(2)} after\n\n${table()}\n`,
+    `\nnode ${process.version} (daemons: node ${nodeVersionOf(daemonNode())}), ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}; load average ${load[0]?.toFixed(2)} before, ${after[0]?.toFixed(2)} after\n\n${table()}\n`,
   );
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ rows, raw, load: [load, after] }, null, 2)}\n`);
   const missed = rows.filter((r) => !r.pass).length;
