@@ -51,6 +51,8 @@ const only = new Set((option('only') ?? parts.join(',')).split(',') as Part[]);
 const pairs = Number(option('pairs') ?? 31);
 const jsonFile = option('json');
 const daemonNodeOption = option('daemon-node');
+/** Issue 11: the hot get within 1.10x `node -e ''` on Node 22 and later, 1.15x on Node 20. */
+const hotTarget = process.versions.node.startsWith('20.') ? 1.15 : 1.1;
 if (daemonNodeOption) process.env.COG_TOKEN_BENCH_DAEMON_NODE = daemonNodeOption;
 const password = 'Bench-Pa55!';
 const mib = (bytes: number) => bytes / (1024 * 1024);
@@ -95,9 +97,25 @@ async function singleProfile(emu: Emulator): Promise<void> {
       rows.push({
         figure: `hot get / node -e '' (median of ${r.pairs} pairs; IQR ${r.ratioQ1.toFixed(3)}-${r.ratioQ3.toFixed(3)})`,
         measured: `${r.ratio.toFixed(3)} (get ${r.subject.toFixed(1)} ms, node -e '' ${r.reference.toFixed(1)} ms)`,
-        target: '<= 1.10',
-        pass: r.ratio <= 1.1,
+        target: `<= ${hotTarget.toFixed(2)}`,
+        pass: r.ratio <= hotTarget,
       });
+      // The same in CPU time, where perf can count it: what the client costs, less what waiting for a core
+      // under load adds to the wall time of either side.
+      if (world.cpuNode(['-e', '']) !== undefined) {
+        const cpu = await alternatingPairs({
+          pairs,
+          reference: () => world.cpuNode(['-e', '']) ?? Number.NaN,
+          subject: () => world.cpuNode([cliEntry, 'get', 'dev']) ?? Number.NaN,
+        });
+        raw.hotCpu = cpu;
+        rows.push({
+          figure: `  the same in CPU time (perf task-clock; IQR ${cpu.ratioQ1.toFixed(3)}-${cpu.ratioQ3.toFixed(3)})`,
+          measured: `${cpu.ratio.toFixed(3)} (get ${cpu.subject.toFixed(1)} ms, node -e '' ${cpu.reference.toFixed(1)} ms)`,
+          target: '(information)',
+          pass: true,
+        });
+      }
     }
 
     if (only.has('hot')) {

@@ -148,6 +148,23 @@ export class World {
   }
 
   /**
+   * The CPU time (user + system, ms) `node <args>` takes, by `perf stat -e task-clock`; undefined where perf
+   * cannot count. Less disturbed than wall time when other work shares the cores: a process waiting for a
+   * core costs no CPU time.
+   */
+  cpuNode(args: string[]): number | undefined {
+    const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', process.execPath, ...args], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) return undefined;
+    const line = r.stderr.split('\n').find((l) => l.includes(',task-clock'));
+    const ms = Number(line?.split(',')[0]);
+    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+  }
+
+  /**
    * Runs `node <args>` in this world with stdout and stderr captured, as `$(...)` would, and returns the wall
    * time in ms from spawn to exit. Synchronous: nothing else in this process competes while it runs.
    */
