@@ -226,7 +226,9 @@ export function exchange(
             },
             (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
           );
+          return;
         }
+        waitForDaemon(); // A message of another kind: still waiting for the daemon.
       },
       () => finish(unreachable(paths, 'the daemon sent an oversized message')),
     );
