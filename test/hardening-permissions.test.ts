@@ -83,8 +83,10 @@ describe('other users', () => {
           `refused a connection from uid ${nobody}: this daemon serves uid ${process.getuid?.()} only`,
         ),
       );
-      // The owner is served as before, by the same daemon.
+      // The owner is served as before, by the same daemon (its directory closed again: the client refuses
+      // to talk through a directory others can enter, test/trust-connect.test.ts).
       const [pid] = await env.daemonPids();
+      chmodSync(env.runtimeDir, 0o700);
       good(await env.run(['get', 'dev', '--no-input']));
       expect(await env.daemonPids()).toEqual([pid]);
     } finally {

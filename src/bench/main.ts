@@ -3,11 +3,18 @@
  * when a target is missed. Starts its own emulator and daemons in throwaway directories.
  *
  *   node dist/bench/main.js [--only hot,throughput,cold,shared,memory] [--pairs N] [--json FILE]
+ *                           [--daemon-node PATH]
+ *
+ * The client and `node -e ''` are measured on the Node that runs this (its version is printed first). The
+ * daemons run on `--daemon-node` (default: the same): better-sqlite3 is built for one Node, and the client
+ * loads no module built for a particular line. The cold figure starts the daemon through the client, so it
+ * needs the daemon's native modules built for the Node that runs this.
  *
  * Timings on a shared machine are noisy: ratios are taken side by side (pairs.ts), and the load average is
  * printed with the table. Not part of `npm test`; the shared-work half runs there as test/shared-work.test.ts.
  */
 
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +30,7 @@ import {
   refreshAfterInvalidate,
   type SharedWorkOutcome,
 } from './shared-work.js';
-import { cliEntry, residentBytes, World, waitUntil } from './world.js';
+import { cliEntry, daemonNode, residentBytes, World, waitUntil } from './world.js';
 
 interface Row {
   figure: string;
@@ -43,6 +50,10 @@ function option(name: string): string | undefined {
 const only = new Set((option('only') ?? parts.join(',')).split(',') as Part[]);
 const pairs = Number(option('pairs') ?? 31);
 const jsonFile = option('json');
+const daemonNodeOption = option('daemon-node');
+/** Issue 11: the hot get within 1.10x `node -e ''` on Node 22 and later, 1.15x on Node 20. */
+const hotTarget = process.versions.node.startsWith('20.') ? 1.15 : 1.1;
+if (daemonNodeOption) process.env.COG_TOKEN_BENCH_DAEMON_NODE = daemonNodeOption;
 const password = 'Bench-Pa55!';
 const mib = (bytes: number) => bytes / (1024 * 1024);
 const rows: Row[] = [];
@@ -86,9 +97,25 @@ async function singleProfile(emu: Emulator): Promise<void> {
       rows.push({
         figure: `hot get / node -e '' (median of ${r.pairs} pairs; IQR ${r.ratioQ1.toFixed(3)}-${r.ratioQ3.toFixed(3)})`,
         measured: `${r.ratio.toFixed(3)} (get ${r.subject.toFixed(1)} ms, node -e '' ${r.reference.toFixed(1)} ms)`,
-        target: '<= 1.10',
-        pass: r.ratio <= 1.1,
+        target: `<= ${hotTarget.toFixed(2)}`,
+        pass: r.ratio <= hotTarget,
       });
+      // The same in CPU time, where perf can count it: what the client costs, less what waiting for a core
+      // under load adds to the wall time of either side.
+      if (world.cpuNode(['-e', '']) !== undefined) {
+        const cpu = await alternatingPairs({
+          pairs,
+          reference: () => world.cpuNode(['-e', '']) ?? Number.NaN,
+          subject: () => world.cpuNode([cliEntry, 'get', 'dev']) ?? Number.NaN,
+        });
+        raw.hotCpu = cpu;
+        rows.push({
+          figure: `  the same in CPU time (perf task-clock; IQR ${cpu.ratioQ1.toFixed(3)}-${cpu.ratioQ3.toFixed(3)})`,
+          measured: `${cpu.ratio.toFixed(3)} (get ${cpu.subject.toFixed(1)} ms, node -e '' ${cpu.reference.toFixed(1)} ms)`,
+          target: '(information)',
+          pass: true,
+        });
+      }
     }
 
     if (only.has('hot')) {
@@ -277,8 +304,17 @@ function table(): string {
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
+function nodeVersionOf(node: string): string {
+  return node === process.execPath
+    ? process.version
+    : spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
 async function main(): Promise<number> {
   quietSdkWarnings();
+  note(
+    `client and node -e '' on node ${process.version} (${process.execPath}); daemons on node ${nodeVersionOf(daemonNode())}`,
+  );
   const load = loadavg();
   const emu = await Emulator.start();
   try {
@@ -291,7 +327,7 @@ async function main(): Promise<number> {
   const after = loadavg();
   const cpu = cpus();
   process.stdout.write(
-    `\nnode ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}; load average ${load[0]?.toFixed(2)} before, ${after[0]?.toFixed(2)} after\n\n${table()}\n`,
+    `\nnode ${process.version} (daemons: node ${nodeVersionOf(daemonNode())}), ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}; load average ${load[0]?.toFixed(2)} before, ${after[0]?.toFixed(2)} after\n\n${table()}\n`,
   );
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ rows, raw, load: [load, after] }, null, 2)}\n`);
   const missed = rows.filter((r) => !r.pass).length;

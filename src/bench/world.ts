@@ -17,6 +17,16 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliEntry = join(packageRoot, 'dist/client/main.js');
 export const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
 
+/**
+ * The Node that runs the daemons the benchmark starts: COG_TOKEN_BENCH_DAEMON_NODE (`--daemon-node`), else
+ * the one running the benchmark. The daemon loads better-sqlite3, a native module built for one Node; the
+ * client the benchmark measures loads none (its peer-uid module is Node-API, built once for every line), so
+ * a client on another Node line can be measured against a daemon on the Node its modules were built for.
+ */
+export function daemonNode(): string {
+  return process.env.COG_TOKEN_BENCH_DAEMON_NODE || process.execPath;
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
@@ -138,6 +148,23 @@ export class World {
   }
 
   /**
+   * The CPU time (user + system, ms) `node <args>` takes, by `perf stat -e task-clock`; undefined where perf
+   * cannot count. Less disturbed than wall time when other work shares the cores: a process waiting for a
+   * core costs no CPU time.
+   */
+  cpuNode(args: string[]): number | undefined {
+    const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', process.execPath, ...args], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) return undefined;
+    const line = r.stderr.split('\n').find((l) => l.includes(',task-clock'));
+    const ms = Number(line?.split(',')[0]);
+    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+  }
+
+  /**
    * Runs `node <args>` in this world with stdout and stderr captured, as `$(...)` would, and returns the wall
    * time in ms from spawn to exit. Synchronous: nothing else in this process competes while it runs.
    */
@@ -155,7 +182,7 @@ export class World {
   async startDaemon(options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<number> {
     mkdirSync(join(this.root, 'state', 'cog-token'), { recursive: true, mode: 0o700 });
     const log = openSync(this.logFile, 'a', 0o600);
-    const child = spawn(process.execPath, [...daemonNodeOptions, ...(options.nodeArgs ?? []), daemonEntry], {
+    const child = spawn(daemonNode(), [...daemonNodeOptions, ...(options.nodeArgs ?? []), daemonEntry], {
       env: { ...this.env, ...options.env },
       stdio: ['ignore', 'ignore', log],
       detached: true,

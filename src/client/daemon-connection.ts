@@ -1,9 +1,14 @@
 /**
  * Talking to the daemon: connect to its socket, start it on demand (detached, logging to a 0600 file), send
  * one request and follow the conversation until its result.
+ *
+ * Every connection is to our own daemon (daemon-trust.ts): the socket's path is checked before connecting
+ * and, where the native module is built, the connection is made there and the peer's uid checked before
+ * the descriptor becomes a net.Socket and anything is sent. Every wait for the daemon is bounded
+ * (daemon-wait.ts), and every socket error ends the command with one line (exit 6), never a stack trace.
  */
 import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CogTokenError, daemonError } from '../shared/errors.js';
 import { ensurePrivateDir, type Paths } from '../shared/paths.js';
@@ -17,6 +22,8 @@ import {
   type Result,
 } from '../shared/protocol.js';
 import { daemonEnvironment, daemonWorkingDirectory } from './daemon-environment.js';
+import { checkPeer, checkSocketPath, nativeSocket } from './daemon-trust.js';
+import { noAnswer, replyWaitMs } from './daemon-wait.js';
 
 const startDeadlineMs = 15_000;
 /** Polls for the socket of a daemon just started: often at first (it is ready within a few hundred ms). */
@@ -32,15 +39,44 @@ const slowPollMs = 100;
  */
 export const daemonNodeOptions: readonly string[] = ['--max-semi-space-size=2'];
 
-/** `send`: written as the connection is made, so the daemon may find the request with the connection. */
-function tryConnect(path: string, send?: string): Promise<Socket | NodeJS.ErrnoException> {
+const ignore = (): void => {};
+
+/**
+ * A connection to our own daemon, or the error that says why there is none (ENOENT, ECONNREFUSED: none
+ * runs). Throws a CogTokenError (exit 6) when the socket is not our own daemon's; nothing is sent then.
+ * `send` goes out once the daemon is known to be ours.
+ */
+function tryConnect(
+  path: string,
+  send: string | undefined,
+  waitMs: number,
+): Promise<Socket | NodeJS.ErrnoException> {
+  if (!checkSocketPath(path)) {
+    return Promise.resolve(Object.assign(new Error(`no socket at ${path}`), { code: 'ENOENT' }));
+  }
+  const native = nativeSocket();
+  if (native) {
+    let fd: number;
+    try {
+      fd = native.connectUnix(path, waitMs);
+    } catch (error) {
+      return Promise.resolve(error as NodeJS.ErrnoException);
+    }
+    checkPeer(native, fd, path);
+    const socket = new Socket({ fd, readable: true, writable: true });
+    // exchange() reports what goes wrong; an error after it is done (EPIPE) must not be unhandled.
+    socket.on('error', ignore);
+    if (send !== undefined) socket.write(send);
+    return Promise.resolve(socket);
+  }
   return new Promise((resolve) => {
     const socket = connect(path);
-    if (send !== undefined) socket.write(send);
+    socket.on('error', ignore);
     const onError = (error: NodeJS.ErrnoException) => resolve(error);
     socket.once('error', onError);
     socket.once('connect', () => {
       socket.off('error', onError);
+      if (send !== undefined) socket.write(send);
       resolve(socket);
     });
   });
@@ -61,8 +97,12 @@ function unreachable(paths: Paths, detail: string): CogTokenError {
  * Connects to a running daemon, or returns undefined when none runs. `send` (a request line) goes out with
  * the connection.
  */
-export async function connectIfRunning(paths: Paths, send?: string): Promise<Socket | undefined> {
-  const r = await tryConnect(paths.socketFile, send);
+export async function connectIfRunning(
+  paths: Paths,
+  send?: string,
+  waitMs: number = replyWaitMs(),
+): Promise<Socket | undefined> {
+  const r = await tryConnect(paths.socketFile, send, waitMs);
   if (!(r instanceof Error)) return r;
   if (notRunning(r)) return undefined;
   throw unreachable(paths, r.code ?? r.message);
@@ -79,8 +119,12 @@ function openLog(paths: Paths): number {
  * Connects, starting the daemon when none runs; `send` goes out with the connection that succeeds. Many
  * clients may race here: the daemon's lock picks one.
  */
-export async function connectOrStart(paths: Paths, send?: string): Promise<Socket> {
-  const first = await connectIfRunning(paths, send);
+export async function connectOrStart(
+  paths: Paths,
+  send?: string,
+  waitMs: number = replyWaitMs(),
+): Promise<Socket> {
+  const first = await connectIfRunning(paths, send, waitMs);
   if (first) return first;
   // child_process is loaded only here: a running daemon is the common case.
   const { spawn } = await import('node:child_process');
@@ -106,7 +150,7 @@ export async function connectOrStart(paths: Paths, send?: string): Promise<Socke
   let wait = firstPollMs;
   let last = 'not started';
   while (Date.now() < deadline) {
-    const r = await tryConnect(paths.socketFile, send);
+    const r = await tryConnect(paths.socketFile, send, waitMs);
     if (!(r instanceof Error)) return r;
     if (!notRunning(r)) throw unreachable(paths, r.code ?? r.message);
     last = r.code ?? r.message;
@@ -123,25 +167,34 @@ export async function connectOrStart(paths: Paths, send?: string): Promise<Socke
 /**
  * Follows one request to its result; `onAsk` answers the daemon's questions. `request` is sent first unless
  * it is undefined (it went out with the connection). Error replies become CogTokenErrors with the daemon's
- * code and message.
+ * code and message. Each wait for the daemon (for its first message, and after each answer) is bounded by
+ * `waitMs`; the time `onAsk` takes (someone typing) is not.
  */
 export function exchange(
   socket: Socket,
   paths: Paths,
   request: Request | undefined,
   onAsk?: (ask: Ask) => Promise<Answer>,
+  waitMs: number = replyWaitMs(),
 ): Promise<Result> {
   return new Promise((resolve, reject) => {
     let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const waitForDaemon = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(noAnswer(paths.socketFile, waitMs)), waitMs);
+    };
     const finish = (outcome: Result | Error) => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       socket.removeAllListeners('data');
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
     const splitter = new LineSplitter(
       (line) => {
+        clearTimeout(timer);
         // Every message is checked before use (shared/protocol.ts): a malformed one ends the request.
         const message = parseDaemonLine(line);
         if (typeof message === 'string') return finish(unreachable(paths, `the daemon sent ${message}`));
@@ -160,21 +213,30 @@ export function exchange(
                 message: 'this command does not ask',
               }),
             );
-            return;
+            return waitForDaemon();
           }
+          // Someone may be typing: no deadline until the answer is sent.
           onAsk(message).then(
             (answer) => {
-              if (!done && !socket.destroyed) socket.write(encode(answer));
+              if (!done && !socket.destroyed) {
+                socket.write(encode(answer));
+                waitForDaemon();
+              }
             },
             (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
           );
+          return;
         }
+        waitForDaemon(); // A message of another kind: still waiting for the daemon.
       },
       () => finish(unreachable(paths, 'the daemon sent an oversized message')),
     );
     socket.on('data', (data: Buffer) => splitter.push(data));
-    socket.once('error', (error) => finish(unreachable(paths, error.message)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(unreachable(paths, error.code ?? error.message)),
+    );
     socket.once('close', () => finish(unreachable(paths, 'the daemon closed the connection')));
     if (request) socket.write(encode(request));
+    waitForDaemon();
   });
 }

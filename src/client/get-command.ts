@@ -3,7 +3,9 @@
  *
  * First a quick try, which is the whole command when the daemon runs and needs to ask nobody (a cached or
  * refreshed token): the request goes out as `--no-input` would send it, over quick-socket.ts, with nothing
- * else loaded (no `node:net`, no env-paths, no /dev/tty probe). Only when that cannot answer (no daemon, or
+ * else loaded (no `node:net` where the native module is built, no env-paths, no /dev/tty probe). Both
+ * tries check that the socket is our own daemon's before sending (daemon-trust.ts) and bound their wait
+ * for it (daemon-wait.ts). Only when that cannot answer (no daemon, or
  * a sign-in that needs someone to ask) does the full path run: requests.ts works out what this client can
  * answer, starts the daemon if need be, and follows the conversation. The daemon never starts a sign-in for
  * a request that can answer nothing, so the quick try costs Cognito nothing.
@@ -12,6 +14,7 @@ import { daemonError, ExitStatus } from '../shared/errors.js';
 import { encode, parseDaemonLine, protocolVersion, type Request, type Result } from '../shared/protocol.js';
 import { maxSocketPathBytes, quickSocketFile } from '../shared/socket-path.js';
 import { checkMinValid, checkTimeout, profileArg } from './arg-checks.js';
+import { replyWaitMs } from './daemon-wait.js';
 import type { GetArgs } from './get-args.js';
 import { writeOut } from './output.js';
 import { formatToken } from './output-formats.js';
@@ -21,10 +24,10 @@ import { say } from './report.js';
 type GetResult = Extract<Result, { op: 'get' }>;
 
 /** The daemon's answer when it can give one without asking anyone; undefined: take the full path. */
-async function quickTry(request: Request, input: boolean): Promise<GetResult | undefined> {
+async function quickTry(request: Request, input: boolean, waitMs: number): Promise<GetResult | undefined> {
   const socketFile = quickSocketFile();
   if (socketFile === undefined || Buffer.byteLength(socketFile) > maxSocketPathBytes) return undefined;
-  const line = await askOnce(socketFile, encode(request));
+  const line = await askOnce(socketFile, encode(request), waitMs);
   if (line === undefined) return undefined;
   // Checked as the full path checks it (shared/protocol.ts): a token that is not a JWT, an expiry that is
   // not a number, any malformed reply is never printed. The full path says what is wrong with the daemon.
@@ -51,6 +54,7 @@ export async function runGet(args: GetArgs): Promise<number> {
   let r = await quickTry(
     { v: protocolVersion, op: 'get', profile, ...options, abilities: { tty: false, commands: false } },
     args.input,
+    replyWaitMs(args.timeout),
   );
   if (r) {
     for (const w of r.warnings ?? []) say(`warning: ${w}`);

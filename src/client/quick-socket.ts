@@ -1,84 +1,25 @@
 /**
- * One request line to the daemon and its first reply line, for the `get` hot path, without `node:net`.
+ * One request line to the daemon and its first reply line, for the `get` hot path, with public APIs only.
  *
- * Loading `node:net` means loading Node's whole stream stack (about 25 modules): on the benchmark machine that
- * is about 7 ms, a tenth of `node -e ''` and most of what separates a Node client from the runtime's own
- * start-up (BENCHMARKS.md). So where it is known to work, this talks to the socket through the libuv pipe
- * handle that `node:net` itself is built on (`process.binding('pipe_wrap')` and `'stream_wrap'`), as
- * net.js does for a Unix socket: connect, one write, read until a newline.
+ * Loading `node:net` means loading Node's stream stack (about 25 modules): about 7 ms on the benchmark
+ * machine, a tenth of `node -e ''` and most of what separates a Node client from the runtime's own start-up
+ * (BENCHMARKS.md). Where the native module is built (daemon-trust.ts: it checks the daemon's uid, which
+ * needs the connection's descriptor anyway), the connection is made there and the exchange is two blocking
+ * system calls on the descriptor: fs.writeSync of the request, fs.readSync up to the first newline. The
+ * socket's send and receive timeouts (set by the native module) bound both, so a stopped daemon ends in an
+ * error, not a hang. Without the native module, `node:net` does the same exchange with a timer.
  *
- * Those bindings are Node internals. They are used only on the Node major whose shape was checked (20, the
- * one cog-token targets and tests), only when every function is there, never under --pending-deprecation
- * (which would print a warning) or the permission model, and never with COG_TOKEN_PORTABLE_SOCKET=1. In
- * every other case `node:net` does the same exchange. Either way, anything but a whole reply line (no
- * daemon, a refused connection, an error on the way) is `undefined`: the caller then takes the full path,
- * which starts a daemon or explains what is wrong.
+ * Either way the socket's path is checked first (daemon-trust.ts), and a refusal or an expired wait is a
+ * CogTokenError (exit 6). Anything else but a whole reply line (no daemon, a refused or closed connection, a
+ * reply cut short or oversized) is `undefined`: the caller then takes the full path, which starts a daemon
+ * or explains what is wrong.
  */
+import { closeSync, readSync, writeSync } from 'node:fs';
+import { checkPeer, checkSocketPath, type NativeSocket, nativeSocket } from './daemon-trust.js';
+import { noAnswer } from './daemon-wait.js';
 
 /** The daemon's replies are small; a reply longer than this is not one the hot path takes. */
 const maxReplyBytes = 64 * 1024;
-
-interface PipeHandle {
-  connect(req: object, path: string): number;
-  readStart(): number;
-  writeUtf8String(req: object, data: string): number;
-  onread: (arrayBuffer: ArrayBuffer) => void;
-  close(callback?: () => void): void;
-}
-
-interface Bindings {
-  Pipe: new (type: number) => PipeHandle;
-  PipeConnectWrap: new () => { oncomplete?: (status: number) => void };
-  pipeSocket: number;
-  WriteWrap: new () => { handle?: PipeHandle; oncomplete?: () => void; async?: boolean };
-  streamBaseState: Int32Array;
-  kReadBytesOrError: number;
-  kArrayBufferOffset: number;
-}
-
-/** The pipe bindings, when this Node is one whose shape was checked; undefined otherwise. */
-function bindings(): Bindings | undefined {
-  const env = process.env;
-  if (env.COG_TOKEN_PORTABLE_SOCKET === '1') return undefined;
-  if (process.versions.node.split('.')[0] !== '20') return undefined;
-  if (env.NODE_PENDING_DEPRECATION === '1') return undefined;
-  const options = `${process.execArgv.join(' ')} ${env.NODE_OPTIONS ?? ''}`;
-  if (/--pending-deprecation|--experimental-permission|--permission/.test(options)) return undefined;
-  const binding = (process as unknown as { binding?: (name: string) => unknown }).binding;
-  if (typeof binding !== 'function') return undefined;
-  try {
-    const pipe = binding('pipe_wrap') as Record<string, unknown>;
-    const stream = binding('stream_wrap') as Record<string, unknown>;
-    const constants = pipe.constants as Record<string, unknown> | undefined;
-    const b = {
-      Pipe: pipe.Pipe,
-      PipeConnectWrap: pipe.PipeConnectWrap,
-      pipeSocket: constants?.SOCKET,
-      WriteWrap: stream.WriteWrap,
-      streamBaseState: stream.streamBaseState,
-      kReadBytesOrError: stream.kReadBytesOrError,
-      kArrayBufferOffset: stream.kArrayBufferOffset,
-    };
-    if (
-      typeof b.Pipe !== 'function' ||
-      typeof b.PipeConnectWrap !== 'function' ||
-      typeof b.WriteWrap !== 'function' ||
-      typeof b.pipeSocket !== 'number' ||
-      !(b.streamBaseState instanceof Int32Array) ||
-      typeof b.kReadBytesOrError !== 'number' ||
-      typeof b.kArrayBufferOffset !== 'number'
-    ) {
-      return undefined;
-    }
-    const proto = (b.Pipe as { prototype: Record<string, unknown> }).prototype;
-    for (const method of ['connect', 'readStart', 'writeUtf8String', 'close']) {
-      if (typeof proto[method] !== 'function') return undefined;
-    }
-    return b as Bindings;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Collects bytes until the first newline: the reply line, or undefined when it is oversized. */
 class FirstLine {
@@ -98,76 +39,100 @@ class FirstLine {
   }
 }
 
-const ignoreRead = (): void => {};
+const errno = (error: unknown) => (error as NodeJS.ErrnoException).code;
 
-function throughPipeHandle(b: Bindings, socketFile: string, line: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const handle = new b.Pipe(b.pipeSocket);
-    let settled = false;
-    const finish = (reply: string | undefined) => {
-      if (settled) return;
-      settled = true;
-      // Node checks natively that onread is a function (a null would abort the process).
-      handle.onread = ignoreRead;
-      // The process usually exits right after; closing keeps a caller that goes on from leaking the handle.
-      handle.close();
-      resolve(reply);
-    };
-    const connecting = new b.PipeConnectWrap();
-    connecting.oncomplete = (status: number) => {
-      if (status < 0) return finish(undefined);
-      const collected = new FirstLine();
-      handle.onread = (arrayBuffer: ArrayBuffer) => {
-        const nread = b.streamBaseState[b.kReadBytesOrError] as number;
-        if (nread <= 0) return finish(undefined); // EOF or an error before the line was whole.
-        const offset = b.streamBaseState[b.kArrayBufferOffset] as number;
-        const got = collected.push(Buffer.from(arrayBuffer, offset, nread));
-        if (got !== undefined) finish(got ?? undefined);
-      };
-      if (handle.readStart() < 0) return finish(undefined);
-      const writing = new b.WriteWrap();
-      writing.handle = handle;
-      writing.oncomplete = () => {};
-      writing.async = false;
-      // Pending writes keep `writing` alive through `handle`; an error here means nothing was sent.
-      if (handle.writeUtf8String(writing, line) < 0) finish(undefined);
-    };
-    if (handle.connect(connecting, socketFile) < 0) finish(undefined);
-  });
+function throughDescriptor(
+  native: NativeSocket,
+  socketFile: string,
+  line: string,
+  waitMs: number,
+): string | undefined {
+  const deadline = Date.now() + waitMs;
+  let fd: number;
+  try {
+    fd = native.connectUnix(socketFile, waitMs);
+  } catch (error) {
+    // A full backlog that stayed full for the whole wait: the daemon accepts nobody.
+    if (errno(error) === 'EAGAIN') throw noAnswer(socketFile, waitMs);
+    return undefined; // No daemon (ENOENT, ECONNREFUSED), or the full path says what is wrong.
+  }
+  checkPeer(native, fd, socketFile); // Closes fd and throws when it is not our own daemon.
+  try {
+    let rest = Buffer.from(line, 'utf8');
+    while (rest.length > 0) {
+      try {
+        rest = rest.subarray(writeSync(fd, rest));
+      } catch (error) {
+        if (errno(error) === 'EAGAIN') throw noAnswer(socketFile, waitMs);
+        if (errno(error) === 'EINTR') continue;
+        return undefined; // EPIPE, ECONNRESET: the daemon closed the connection.
+      }
+    }
+    const collected = new FirstLine();
+    const buffer = Buffer.allocUnsafe(maxReplyBytes);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (error) {
+        const code = errno(error);
+        if (code !== 'EAGAIN' && code !== 'EINTR') return undefined;
+        if (Date.now() >= deadline) throw noAnswer(socketFile, waitMs);
+        continue;
+      }
+      if (n === 0) return undefined; // Closed before the line was whole.
+      const got = collected.push(Buffer.from(buffer.subarray(0, n)));
+      if (got !== undefined) return got ?? undefined;
+      if (Date.now() >= deadline) throw noAnswer(socketFile, waitMs);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
-async function throughNet(socketFile: string, line: string): Promise<string | undefined> {
+/** Without the native module: the same exchange through `node:net` (slower to load; no peer uid). */
+export async function throughNet(
+  socketFile: string,
+  line: string,
+  waitMs: number,
+): Promise<string | undefined> {
   const { connect } = await import('node:net');
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const socket = connect(socketFile);
     const collected = new FirstLine();
     let settled = false;
-    const finish = (reply: string | undefined) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (reply: string | undefined | Error) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       socket.destroy();
-      resolve(reply);
+      if (reply instanceof Error) reject(reply);
+      else resolve(reply);
     };
-    socket.write(line);
+    timer = setTimeout(() => finish(noAnswer(socketFile, waitMs)), waitMs);
+    socket.once('connect', () => socket.write(line));
     socket.on('data', (chunk: Buffer) => {
       const got = collected.push(chunk);
       if (got !== undefined) finish(got ?? undefined);
     });
-    socket.once('error', () => finish(undefined));
+    socket.on('error', () => finish(undefined));
     socket.once('close', () => finish(undefined));
   });
 }
 
-/** Which way `ask` talks to the socket here (tests and the benchmark report it). */
-export function quickSocketKind(): 'pipe-handle' | 'net' {
-  return bindings() ? 'pipe-handle' : 'net';
+/** Which way `askOnce` talks to the socket here (tests and the benchmark report it). */
+export function quickSocketKind(): 'descriptor' | 'net' {
+  return nativeSocket() ? 'descriptor' : 'net';
 }
 
 /**
- * Sends `line` (one encoded request, newline included) and returns the daemon's first reply line, or
- * undefined if there is none to be had this way.
+ * Sends `line` (one encoded request, newline included) to our own daemon and returns its first reply line,
+ * or undefined if there is none to be had this way. Throws a CogTokenError (exit 6) when the socket is not
+ * our own daemon's, or when the daemon does not reply within `waitMs`.
  */
-export function askOnce(socketFile: string, line: string): Promise<string | undefined> {
-  const b = bindings();
-  return b ? throughPipeHandle(b, socketFile, line) : throughNet(socketFile, line);
+export async function askOnce(socketFile: string, line: string, waitMs: number): Promise<string | undefined> {
+  if (!checkSocketPath(socketFile)) return undefined;
+  const native = nativeSocket();
+  return native ? throughDescriptor(native, socketFile, line, waitMs) : throughNet(socketFile, line, waitMs);
 }

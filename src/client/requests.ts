@@ -10,6 +10,7 @@ import { type Paths, resolvePaths } from '../shared/paths.js';
 import { encode, protocolVersion, type Request, type Result, type TokenKind } from '../shared/protocol.js';
 import { asking } from './asking.js';
 import { connectIfRunning, connectOrStart, exchange } from './daemon-connection.js';
+import { replyWaitMs } from './daemon-wait.js';
 import { say } from './report.js';
 
 export async function request(
@@ -18,7 +19,8 @@ export async function request(
   options: { start: boolean; noInput?: boolean; terminal?: boolean },
 ): Promise<Result> {
   const r = await requestOn(
-    (line) => (options.start ? connectOrStart(paths, line) : connectIfRunning(paths, line)),
+    (line, waitMs) =>
+      options.start ? connectOrStart(paths, line, waitMs) : connectIfRunning(paths, line, waitMs),
     paths,
     req,
     options,
@@ -29,11 +31,11 @@ export async function request(
 
 /** For commands that never start a daemon (status, stop, reload): undefined when none runs. */
 export function requestIfRunning(paths: Paths, req: Request): Promise<Result | undefined> {
-  return requestOn((line) => connectIfRunning(paths, line), paths, req, {});
+  return requestOn((line, waitMs) => connectIfRunning(paths, line, waitMs), paths, req, {});
 }
 
 async function requestOn(
-  connectWith: (line: string) => Promise<Socket | undefined>,
+  connectWith: (line: string, waitMs: number) => Promise<Socket | undefined>,
   paths: Paths,
   req: Request,
   options: { noInput?: boolean; terminal?: boolean },
@@ -44,13 +46,16 @@ async function requestOn(
     ...(options.terminal === false ? { terminal: false } : {}),
     ...(req.op === 'get' ? { profile: req.profile, configFile: paths.configFile } : {}),
   });
+  // Each wait for the daemon is bounded; time spent answering its questions is not (daemon-wait.ts).
+  const waitMs = replyWaitMs(req.op === 'get' ? req.timeout : undefined);
   try {
     const socket = await connectWith(
       encode(req.op === 'get' ? { ...req, abilities: answerer.abilities } : req),
+      waitMs,
     );
     if (!socket) return undefined;
     try {
-      const r = await exchange(socket, paths, undefined, (ask) => answerer.answer(ask));
+      const r = await exchange(socket, paths, undefined, (ask) => answerer.answer(ask), waitMs);
       if (r.op !== req.op)
         throw new CogTokenError(
           'daemon-unreachable',
