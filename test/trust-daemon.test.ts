@@ -273,8 +273,16 @@ describe('the daemon deletes only what it made, and binds only where no one else
     const direct = await env.run(['get', 'dev', '--no-input'], {
       env: { COG_TOKEN_SOCKET: join(sticky, 'cog.sock') },
     });
-    expect(direct.code).not.toBe(0);
-    expect(log(env)).toMatch(/the socket would be directly in the shared directory .*sticky \(mode 1777\)/);
+    // The client refuses first (its own check, exit 6, no advice to chmod a shared directory); the daemon,
+    // started by hand, refuses on its own too.
+    expect(direct.code).toBe(6);
+    expect(direct.stderr).toMatch(/sticky is open to other users \(mode 1777\): use a directory of your own/);
+    expect(direct.stderr).not.toMatch(/chmod/);
+    const directDaemon = await env.run(['daemon'], { env: { COG_TOKEN_SOCKET: join(sticky, 'cog.sock') } });
+    expect(directDaemon.code).toBe(7);
+    expect(directDaemon.stderr + log(env)).toMatch(
+      /the socket would be directly in the shared directory .*sticky \(mode 1777\)/,
+    );
 
     // In a sticky directory, the user's own 0700 directory is fine.
     const own = join(sticky, 'mine');
@@ -292,8 +300,13 @@ describe('the daemon deletes only what it made, and binds only where no one else
     const viaLink = await env.run(['get', 'dev', '--no-input'], {
       env: { COG_TOKEN_SOCKET: join(link, 'sock') },
     });
-    expect(viaLink.code).not.toBe(0);
-    expect(log(env)).toMatch(new RegExp(`${link} is a symlink that belongs to uid ${nobody}`));
+    expect(viaLink.code).toBe(6);
+    expect(viaLink.stderr).toMatch(new RegExp(`its directory ${link} is a symbolic link`));
+    const viaLinkDaemon = await env.run(['daemon'], { env: { COG_TOKEN_SOCKET: join(link, 'sock') } });
+    expect(viaLinkDaemon.code).toBe(7);
+    expect(viaLinkDaemon.stderr + log(env)).toMatch(
+      new RegExp(`${link} is a symlink that belongs to uid ${nobody}`),
+    );
   });
 });
 

@@ -110,9 +110,15 @@ export function checkSocketPath(socketFile: string): boolean {
     throw refuse(socketFile, `its directory ${dir} is owned by ${ownerName(st.uid)}, not by you (${me()})`);
   }
   if ((st.mode & 0o077) !== 0) {
+    const mode = (st.mode & 0o7777).toString(8);
+    // A shared directory (sticky, like /tmp, or any directory when running as root) is not the user's to
+    // chmod: the advice is another directory, never a change that would break it for everyone else.
+    const shared = (st.mode & 0o1000) !== 0 || uid === 0;
     throw refuse(
       socketFile,
-      `its directory ${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}: chmod 700 it if it is yours)`,
+      shared
+        ? `its directory ${dir} is open to other users (mode ${mode}): use a directory of your own, e.g. $XDG_RUNTIME_DIR/cog-token`
+        : `its directory ${dir} is open to other users (mode ${mode}: chmod 700 it, it is yours)`,
     );
   }
   const sock = lstatOrUndefined(socketFile);
