@@ -71,9 +71,10 @@ beforeAll(async () => {
     'npm',
     ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
     work,
-    420_000,
+    // About a minute on an idle 2-core machine; much longer beside the rest of the suite.
+    900_000,
   );
-}, 600_000);
+}, 1_200_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -143,6 +144,7 @@ describe('npm install -g ./cog-token-*.tgz into an empty prefix', () => {
   });
 
   it('the installed cog-token prints its version', async () => {
+    expect(installed?.code, 'the install succeeded').toBe(0);
     const pkg = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { version: string };
     const r = await run(bin(), ['--version'], work, 30_000);
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -150,6 +152,7 @@ describe('npm install -g ./cog-token-*.tgz into an empty prefix', () => {
   });
 
   it('the installed cog-token signs in against the emulator and answers get from its own daemon', async () => {
+    expect(installed?.code, 'the install succeeded').toBe(0);
     const env = suite.newEnv();
     env.writeConfig(
       CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
