@@ -425,7 +425,12 @@ describe('reference client: amazon-cognito-identity-js', () => {
     const firstDone = expectKind(await step((cb) => first.sendMFACode(double.lastCode(), cb)), 'success');
     expect(firstDone.userConfirmationNecessary).toBeUndefined();
     const [device] = double.devices(username);
-    expect(device).toMatchObject({ confirmed: true, remembered: true, name: 'nodejs' });
+    // identity-js names the device by navigator.userAgent where there is one: Node 21+ has a global navigator
+    // ("Node.js/26"); Node 20 has none, and identity-js says "nodejs".
+    const { navigator } = globalThis as { navigator?: { userAgent: string } };
+    const deviceName = navigator ? navigator.userAgent : 'nodejs';
+    expect(deviceName).toMatch(/^(nodejs|Node\.js\/\d+)$/);
+    expect(device).toMatchObject({ confirmed: true, remembered: true, name: deviceName });
     expect(storage.getItem(`CognitoIdentityServiceProvider.${double.clientId}.${username}.deviceKey`)).toBe(
       device?.key,
     );

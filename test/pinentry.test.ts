@@ -4,7 +4,7 @@
  * terminal, the error when nobody can be asked, and Debian's real pinentry-tty and pinentry-curses drawing
  * on a tmux terminal named by GPG_TTY while cog-token itself has no terminal.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -188,14 +188,18 @@ describe('the Assuan conversation (scripted pinentry)', () => {
 
 describe('finding a pinentry', () => {
   it('a configured name on PATH, else pinentry, then the curses and tty ones; only where it can reach someone', () => {
+    // Programs of those names, not the machine's: this is about the lookup, whatever is installed.
     const dir = tempDir();
-    symlinkSync('/usr/bin/pinentry-tty', join(dir, 'pinentry-tty'));
-    symlinkSync('/usr/bin/pinentry-curses', join(dir, 'pinentry-curses'));
+    for (const name of ['pinentry-tty', 'pinentry-curses']) {
+      writeFileSync(join(dir, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    }
+    // A GUI one comes first in the default order, but this one cannot be run: skipped.
+    writeFileSync(join(dir, 'pinentry-qt'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
     const env = { PATH: dir };
     expect(findPinentry(undefined, env)).toBe(join(dir, 'pinentry-curses'));
     expect(findPinentry('pinentry-tty', env)).toBe(join(dir, 'pinentry-tty'));
     expect(findPinentry('pinentry-typo', env)).toBeUndefined();
-    expect(findPinentry('/usr/bin/pinentry-tty', { PATH: '' })).toBe('/usr/bin/pinentry-tty');
+    expect(findPinentry(join(dir, 'pinentry-tty'), { PATH: '' })).toBe(join(dir, 'pinentry-tty'));
     // Found on PATH but no display and no GPG_TTY: it could not ask anyone, so it is not offered.
     expect(pinentryForClient(undefined, env)).toBeUndefined();
     expect(pinentryForClient(undefined, { ...env, GPG_TTY: '/dev/pts/3' })).toBe(
@@ -259,11 +263,23 @@ describe('sign-in without a terminal, through the CLI', () => {
   });
 });
 
+/**
+ * The machine's own pinentry programs (Debian packages pinentry-tty and pinentry-curses; .ci/run installs
+ * them): a test that drives one says so when it is missing, rather than timing out on an empty terminal.
+ */
+function expectInstalled(program: string): void {
+  expect(
+    findPinentry(program, { PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+    `${program} is installed (apt-get install ${program}; .ci/run installs it)`,
+  ).toBeDefined();
+}
+
 describe("Debian's pinentry programs on a real terminal (tmux), asked from a process without one", () => {
   // Results go to a file, not the screen: a curses program restores the screen as it leaves, which races
   // with anything printed after it.
   for (const program of ['pinentry-tty', 'pinentry-curses']) {
     it(`${program} draws on the terminal named by its tty and returns what was typed`, async () => {
+      expectInstalled(program);
       const result = join(tempDir(), 'result');
       // setsid: the fixture has no controlling terminal; it hands the pane's tty name to the pinentry.
       const tmux = await Tmux.start(
@@ -281,6 +297,7 @@ describe("Debian's pinentry programs on a real terminal (tmux), asked from a pro
   }
 
   it('pinentry-curses: choosing Cancel cancels', async () => {
+    expectInstalled('pinentry-curses');
     const result = join(tempDir(), 'result');
     const tmux = await Tmux.start(
       `export GPG_TTY=$(tty); setsid -w '${process.execPath}' '${askFixture}' pinentry-curses > '${result}'`,
@@ -293,6 +310,7 @@ describe("Debian's pinentry programs on a real terminal (tmux), asked from a pro
   });
 
   it('cog-token get with no controlling terminal signs in through pinentry-tty on $GPG_TTY', async () => {
+    expectInstalled('pinentry-tty');
     const env = newEnv({ pinentry_program: 'pinentry-tty' });
     const result = join(tempDir(), 'result');
     const tmux = await Tmux.start(
@@ -312,6 +330,7 @@ describe("Debian's pinentry programs on a real terminal (tmux), asked from a pro
   });
 
   it('with no pinentry_program, GPG_TTY makes the default pinentry (curses here) ask', async () => {
+    expectInstalled('pinentry-curses');
     const env = newEnv();
     const result = join(tempDir(), 'result');
     const tmux = await Tmux.start(

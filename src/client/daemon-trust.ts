@@ -17,7 +17,7 @@
  * before a byte is sent.
  */
 import { closeSync, lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CogTokenError } from '../shared/errors.js';
 
@@ -111,9 +111,11 @@ export function checkSocketPath(socketFile: string): boolean {
   }
   if ((st.mode & 0o077) !== 0) {
     const mode = (st.mode & 0o7777).toString(8);
-    // A shared directory (sticky, like /tmp, or any directory when running as root) is not the user's to
-    // chmod: the advice is another directory, never a change that would break it for everyone else.
-    const shared = (st.mode & 0o1000) !== 0 || uid === 0;
+    // A shared directory (sticky, like /tmp; or, for root, any directory but cog-token's own, such as
+    // /var/run) is not for the user to chmod: the advice is another directory, never a change that would
+    // break it for everyone else.
+    const ours = /^(cog-token|run)$/.test(basename(dir));
+    const shared = (st.mode & 0o1000) !== 0 || (uid === 0 && !ours);
     throw refuse(
       socketFile,
       shared

@@ -52,8 +52,12 @@ export interface CreatePoolOptions {
 const HOST = '127.0.0.1';
 const DEFAULT_REGION = 'ap-northeast-1';
 const DEFAULT_PHONE = '+15555550100';
-/** Deadline for one start attempt (spawn until `/health` answers). */
-const START_DEADLINE_MS = 15_000;
+/**
+ * Deadline for one start attempt (spawn until `/health` answers). It usually answers in 1-2 s; on a loaded
+ * 2-core machine (the suite's two workers beside the packaged-install test compiling better-sqlite3, on
+ * Node 26) loading cognito-local and its AWS SDK v2 took over 15 s.
+ */
+const START_DEADLINE_MS = 60_000;
 /** How long restart() keeps retrying the same port when something else holds it. */
 const SAME_PORT_DEADLINE_MS = 10_000;
 /** Fresh-port attempts on first start (the port picked can be taken before the child binds it). */
