@@ -20,10 +20,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CognitoDouble } from './double/cognito-double.js';
 import { ACCOUNT_ID, type IdentityPoolOptions, providerName } from './double/identity-pool.js';
 import {
+  type AwsHome,
   awsHome,
   credentialProcessJson,
   credentialScript,
   idTokenFor,
+  type ProcessCredentials,
   requireAwsCli,
   runAwsCli,
   signIn,
@@ -94,6 +96,42 @@ async function callerIdentity(double: CognitoDouble, credentials: Keys) {
 function tamper(secret: string): string {
   const last = secret.at(-1) === 'A' ? 'B' : 'A';
   return `${secret.slice(0, -1)}${last}`;
+}
+
+/** The credential_process output for issued credentials; `overrides` replaces fields (a secret, the expiry). */
+function processJsonFor(
+  creds: Keys & { expiration?: Date },
+  overrides: Partial<ProcessCredentials> = {},
+): string {
+  return credentialProcessJson({
+    AccessKeyId: creds.accessKeyId,
+    SecretAccessKey: creds.secretAccessKey,
+    SessionToken: creds.sessionToken ?? '',
+    Expiration: creds.expiration ?? new Date(),
+    ...overrides,
+  });
+}
+
+/** A fresh AWS home whose `cognito-dev` profile's credential_process prints `json`. */
+async function profileWith(json: string) {
+  const home = await awsHome('cognito-dev');
+  dirs.push(home.dir);
+  await writeProfile(home, await credentialScript(home.dir, 'creds', json));
+  return home;
+}
+
+/** The SDK's fromProcess for the home's `cognito-dev` profile, called once. */
+function fromProfile(home: AwsHome) {
+  return fromProcess({
+    profile: 'cognito-dev',
+    configFilepath: home.configFile,
+    filepath: home.env.AWS_SHARED_CREDENTIALS_FILE ?? '',
+  })();
+}
+
+/** `aws sts get-caller-identity` at the double with a profile's environment (`extra`: more arguments). */
+function cliCallerIdentity(env: NodeJS.ProcessEnv, double: CognitoDouble, extra: string[] = []) {
+  return runAwsCli(env, ['sts', 'get-caller-identity', '--endpoint-url', double.endpoint, ...extra]);
 }
 
 const AUTH_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/CognitoAuthenticated`;
@@ -410,35 +448,12 @@ describe('STS GetCallerIdentity on the double checks the SigV4 signature (@aws-s
 // ---------------------------------------------------------------------------------------------------------
 
 describe('AWS CLI v2 (/usr/bin/aws) and fromProcess with a credential_process profile', () => {
-  async function profileWith(json: string) {
-    const home = await awsHome('cognito-dev');
-    dirs.push(home.dir);
-    await writeProfile(home, await credentialScript(home.dir, 'creds', json));
-    return home;
-  }
-
   it('aws sts get-caller-identity signs with the process credentials and prints the role ARN', async () => {
     requireAwsCli();
     const w = await world();
     const creds = await poolCredentials(w);
-    const home = await profileWith(
-      credentialProcessJson({
-        AccessKeyId: creds.accessKeyId,
-        SecretAccessKey: creds.secretAccessKey,
-        SessionToken: creds.sessionToken ?? '',
-        Expiration: creds.expiration ?? new Date(),
-      }),
-    );
-    const run = await runAwsCli(home.env, [
-      'sts',
-      'get-caller-identity',
-      '--endpoint-url',
-      w.double.endpoint,
-      '--region',
-      'us-east-1',
-      '--output',
-      'json',
-    ]);
+    const home = await profileWith(processJsonFor(creds));
+    const run = await cliCallerIdentity(home.env, w.double, ['--region', 'us-east-1', '--output', 'json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
@@ -452,22 +467,8 @@ describe('AWS CLI v2 (/usr/bin/aws) and fromProcess with a credential_process pr
     requireAwsCli();
     const w = await world();
     const creds = await poolCredentials(w);
-    const home = await profileWith(
-      credentialProcessJson({
-        AccessKeyId: creds.accessKeyId,
-        SecretAccessKey: tamper(creds.secretAccessKey),
-        SessionToken: creds.sessionToken ?? '',
-        Expiration: creds.expiration ?? new Date(),
-      }),
-    );
-    const run = await runAwsCli(home.env, [
-      'sts',
-      'get-caller-identity',
-      '--endpoint-url',
-      w.double.endpoint,
-      '--region',
-      'us-east-1',
-    ]);
+    const home = await profileWith(processJsonFor(creds, { SecretAccessKey: tamper(creds.secretAccessKey) }));
+    const run = await cliCallerIdentity(home.env, w.double, ['--region', 'us-east-1']);
     expect(run.code).not.toBe(0);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('SignatureDoesNotMatch');
@@ -481,18 +482,8 @@ describe('AWS CLI v2 (/usr/bin/aws) and fromProcess with a credential_process pr
   it("the JS SDK's fromProcess reads the same script's output, and its credentials sign STS", async () => {
     const w = await world();
     const creds = await poolCredentials(w);
-    const json = credentialProcessJson({
-      AccessKeyId: creds.accessKeyId,
-      SecretAccessKey: creds.secretAccessKey,
-      SessionToken: creds.sessionToken ?? '',
-      Expiration: creds.expiration ?? new Date(),
-    });
-    const home = await profileWith(json);
-    const got = await fromProcess({
-      profile: 'cognito-dev',
-      configFilepath: home.configFile,
-      filepath: home.env.AWS_SHARED_CREDENTIALS_FILE,
-    })();
+    const home = await profileWith(processJsonFor(creds));
+    const got = await fromProfile(home);
     expect(got).toMatchObject({
       accessKeyId: creds.accessKeyId,
       secretAccessKey: creds.secretAccessKey,
@@ -508,14 +499,7 @@ describe('AWS CLI v2 (/usr/bin/aws) and fromProcess with a credential_process pr
 
 describe("the JS SDK's fromProcess refuses what a caller must not use", () => {
   async function fromScript(json: string) {
-    const home = await awsHome('cognito-dev');
-    dirs.push(home.dir);
-    await writeProfile(home, await credentialScript(home.dir, 'creds', json));
-    return fromProcess({
-      profile: 'cognito-dev',
-      configFilepath: home.configFile,
-      filepath: home.env.AWS_SHARED_CREDENTIALS_FILE ?? '',
-    })();
+    return fromProfile(await profileWith(json));
   }
   const keys = {
     AccessKeyId: 'ASIAAAAAAAAAAAAAAAAA',
@@ -564,19 +548,9 @@ describe('what the AWS CLI does with the Expiration of credential_process output
       const w = await world();
       const creds = await poolCredentials(w);
       const profile = await countingProfile(
-        credentialProcessJson({
-          AccessKeyId: creds.accessKeyId,
-          SecretAccessKey: creds.secretAccessKey,
-          SessionToken: creds.sessionToken ?? '',
-          Expiration: new Date(Date.now() + left * 1000),
-        }),
+        processJsonFor(creds, { Expiration: new Date(Date.now() + left * 1000) }),
       );
-      const run = await runAwsCli(profile.home.env, [
-        'sts',
-        'get-caller-identity',
-        '--endpoint-url',
-        w.double.endpoint,
-      ]);
+      const run = await cliCallerIdentity(profile.home.env, w.double);
       expect(run.code).toBe(code);
       expect(await profile.runs()).toBe(runs);
       if (code === 0)

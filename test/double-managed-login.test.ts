@@ -155,32 +155,103 @@ async function browserStep(double: CognitoDouble, url: string, input: FormInput)
   return posted.headers.get('location') ?? '';
 }
 
+function clientOf(double: CognitoDouble): oauth.Client {
+  return { client_id: double.clientId };
+}
+
+/** Signs alice in through the form at the authorize URL (with `overrides`); returns the Location. */
+function signIn(
+  double: CognitoDouble,
+  pkce: Pkce,
+  overrides: Record<string, string | undefined> = {},
+): Promise<string> {
+  return browserStep(double, authorizeUrl(double, pkce, overrides), {
+    username: 'alice',
+    password: PASSWORD,
+  });
+}
+
+/** The redirect's parameters (a Location, or the query a listener got) as oauth4webapi validates them. */
+function validated(
+  double: CognitoDouble,
+  redirected: string | URLSearchParams,
+  state: string,
+): URLSearchParams {
+  const parameters = typeof redirected === 'string' ? new URL(redirected) : redirected;
+  return oauth.validateAuthResponse(server(double), clientOf(double), parameters, state);
+}
+
+interface CodeExchange {
+  /** How the client authenticates (default: a public client, none). */
+  auth?: oauth.ClientAuth;
+  /** The redirect_uri sent with the code (default: REDIRECT). */
+  redirectUri?: string;
+  /** What processAuthorizationCodeResponse checks (default: its own defaults). */
+  expected?: oauth.ProcessAuthorizationCodeResponseOptions;
+}
+
+/** The authorization code grant request for validated `params`; the raw token-endpoint response. */
+function codeGrant(
+  double: CognitoDouble,
+  params: URLSearchParams,
+  verifier: string | typeof oauth.nopkce,
+  { auth = oauth.None(), redirectUri = REDIRECT }: CodeExchange = {},
+): Promise<Response> {
+  return oauth.authorizationCodeGrantRequest(
+    server(double),
+    clientOf(double),
+    auth,
+    params,
+    redirectUri,
+    verifier,
+    insecure,
+  );
+}
+
+/** Exchanges the code in validated `params` with oauth4webapi; returns the processed token response. */
+async function exchangeCode(
+  double: CognitoDouble,
+  params: URLSearchParams,
+  verifier: string | typeof oauth.nopkce,
+  options: CodeExchange = {},
+): Promise<oauth.TokenEndpointResponse> {
+  const response = await codeGrant(double, params, verifier, options);
+  return oauth.processAuthorizationCodeResponse(server(double), clientOf(double), response, options.expected);
+}
+
 /** Signs alice in and exchanges the code with oauth4webapi; returns the token response. */
 async function signInAndExchange(
   double: CognitoDouble,
   auth: oauth.ClientAuth = oauth.None(),
 ): Promise<oauth.TokenEndpointResponse> {
   const pkce = await newPkce();
-  const location = await browserStep(double, authorizeUrl(double, pkce), {
-    username: 'alice',
-    password: PASSWORD,
+  const params = validated(double, await signIn(double, pkce), pkce.state);
+  return exchangeCode(double, params, pkce.verifier, {
+    auth,
+    expected: { expectedNonce: pkce.nonce, requireIdToken: true },
   });
+}
+
+/** A refresh at the token endpoint (a public client); returns the processed token response. */
+async function refreshAt(double: CognitoDouble, refreshToken: string): Promise<oauth.TokenEndpointResponse> {
   const as = server(double);
-  const client = { client_id: double.clientId };
-  const params = oauth.validateAuthResponse(as, client, new URL(location), pkce.state);
-  const response = await oauth.authorizationCodeGrantRequest(
+  const client = clientOf(double);
+  return oauth.processRefreshTokenResponse(
     as,
     client,
-    auth,
-    params,
-    REDIRECT,
-    pkce.verifier,
-    insecure,
+    await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure),
   );
-  return oauth.processAuthorizationCodeResponse(as, client, response, {
-    expectedNonce: pkce.nonce,
-    requireIdToken: true,
-  });
+}
+
+/** Revokes `token` at the revocation endpoint; throws the OAuth error when the double refuses. */
+async function revoke(
+  double: CognitoDouble,
+  token: string,
+  auth: oauth.ClientAuth = oauth.None(),
+): Promise<void> {
+  await oauth.processRevocationResponse(
+    await oauth.revocationRequest(server(double), clientOf(double), auth, token, insecure),
+  );
 }
 
 /** Runs a token-endpoint call that must fail; returns the OAuth error and the HTTP status. */
@@ -232,8 +303,6 @@ function codeOf(location: string): URLSearchParams {
 describe('managed login on the double, driven by oauth4webapi', () => {
   it('authorization code + PKCE: the form signs in, the code gives verifiable tokens, refresh and revoke work', async () => {
     const double = await startDouble();
-    const as = server(double);
-    const client = { client_id: double.clientId };
     const tokens = await signInAndExchange(double);
 
     expect(tokens.token_type).toBe('bearer');
@@ -252,46 +321,28 @@ describe('managed login on the double, driven by oauth4webapi', () => {
 
     // Refresh at the token endpoint: new id and access tokens, the same refresh token (no rotation).
     const refreshToken = tokens.refresh_token ?? '';
-    const refreshed = await oauth.processRefreshTokenResponse(
-      as,
-      client,
-      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure),
-    );
+    const refreshed = await refreshAt(double, refreshToken);
     expect(refreshed.access_token).not.toBe(tokens.access_token);
     expect(refreshed.refresh_token).toBeUndefined();
     expect(claimsOf(refreshed.id_token ?? '').sub).toBe(id?.sub);
 
     // One store of refresh tokens: the API accepts the browser's refresh token.
-    const api = await sdk(double).send(
-      new InitiateAuthCommand({
-        ClientId: double.clientId,
-        AuthFlow: 'REFRESH_TOKEN_AUTH',
-        AuthParameters: { REFRESH_TOKEN: refreshToken },
-      }),
-    );
-    expect(claimsOf(api.AuthenticationResult?.AccessToken ?? '').username).toBe('alice');
-
-    // Revoke: later refreshes fail here (invalid_grant) and at the API (NotAuthorizedException).
-    await oauth.processRevocationResponse(
-      await oauth.revocationRequest(as, client, oauth.None(), refreshToken, insecure),
-    );
-    const after = await oauthError(async () =>
-      oauth.processRefreshTokenResponse(
-        as,
-        client,
-        await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure),
-      ),
-    );
-    expect(after).toEqual({ error: 'invalid_grant', status: 400 });
-    await expect(
+    const apiRefresh = () =>
       sdk(double).send(
         new InitiateAuthCommand({
           ClientId: double.clientId,
           AuthFlow: 'REFRESH_TOKEN_AUTH',
           AuthParameters: { REFRESH_TOKEN: refreshToken },
         }),
-      ),
-    ).rejects.toMatchObject({ name: 'NotAuthorizedException' });
+      );
+    const api = await apiRefresh();
+    expect(claimsOf(api.AuthenticationResult?.AccessToken ?? '').username).toBe('alice');
+
+    // Revoke: later refreshes fail here (invalid_grant) and at the API (NotAuthorizedException).
+    await revoke(double, refreshToken);
+    const after = await oauthError(() => refreshAt(double, refreshToken));
+    expect(after).toEqual({ error: 'invalid_grant', status: 400 });
+    await expect(apiRefresh()).rejects.toMatchObject({ name: 'NotAuthorizedException' });
 
     // Every call is recorded, as the API calls are.
     expect(double.count('oauth2/authorize')).toBe(1);
@@ -309,21 +360,15 @@ describe('managed login on the double, driven by oauth4webapi', () => {
 
   it('a refresh token from an API sign-in refreshes at the token endpoint, and one from the browser at GetTokensFromRefreshToken', async () => {
     const double = await startDouble();
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    const signIn = await sdk(double).send(
+    const apiSignIn = await sdk(double).send(
       new InitiateAuthCommand({
         ClientId: double.clientId,
         AuthFlow: 'USER_PASSWORD_AUTH',
         AuthParameters: { USERNAME: 'alice', PASSWORD },
       }),
     );
-    const fromApi = signIn.AuthenticationResult?.RefreshToken ?? '';
-    const viaToken = await oauth.processRefreshTokenResponse(
-      as,
-      client,
-      await oauth.refreshTokenGrantRequest(as, client, oauth.None(), fromApi, insecure),
-    );
+    const fromApi = apiSignIn.AuthenticationResult?.RefreshToken ?? '';
+    const viaToken = await refreshAt(double, fromApi);
     expect(claimsOf(viaToken.access_token).username).toBe('alice');
 
     const browser = await signInAndExchange(double);
@@ -355,25 +400,15 @@ describe('managed login on the double, driven by oauth4webapi', () => {
       status: 401,
     });
     // Revocation authenticates the client the same way.
-    const as = server(double);
-    const client = { client_id: double.clientId };
     const denied = await oauth.revocationRequest(
-      as,
-      client,
+      server(double),
+      clientOf(double),
       oauth.ClientSecretBasic('wrong'),
       post.refresh_token ?? '',
       insecure,
     );
     expect(denied.status).toBe(401);
-    await oauth.processRevocationResponse(
-      await oauth.revocationRequest(
-        as,
-        client,
-        oauth.ClientSecretBasic(secret),
-        post.refresh_token ?? '',
-        insecure,
-      ),
-    );
+    await revoke(double, post.refresh_token ?? '', oauth.ClientSecretBasic(secret));
     expect(double.refreshTokensValid(post.refresh_token ?? '')).toBe(false);
     expect(double.refreshTokensValid(basic.refresh_token ?? '')).toBe(true);
   });
@@ -381,44 +416,17 @@ describe('managed login on the double, driven by oauth4webapi', () => {
   describe('the code is bound to its verifier and redirect_uri, single use, and lives 5 minutes', () => {
     async function codeFor(double: CognitoDouble): Promise<{ params: URLSearchParams; pkce: Pkce }> {
       const pkce = await newPkce();
-      const location = await browserStep(double, authorizeUrl(double, pkce), {
-        username: 'alice',
-        password: PASSWORD,
-      });
-      return {
-        params: oauth.validateAuthResponse(
-          server(double),
-          { client_id: double.clientId },
-          new URL(location),
-          pkce.state,
-        ),
-        pkce,
-      };
+      return { params: validated(double, await signIn(double, pkce), pkce.state), pkce };
     }
 
-    async function exchange(
+    function exchange(
       double: CognitoDouble,
       params: URLSearchParams,
       verifier: string | typeof oauth.nopkce,
       nonce: string,
       redirectUri = REDIRECT,
     ) {
-      const as = server(double);
-      const client = { client_id: double.clientId };
-      return oauth.processAuthorizationCodeResponse(
-        as,
-        client,
-        await oauth.authorizationCodeGrantRequest(
-          as,
-          client,
-          oauth.None(),
-          params,
-          redirectUri,
-          verifier,
-          insecure,
-        ),
-        { expectedNonce: nonce },
-      );
+      return exchangeCode(double, params, verifier, { redirectUri, expected: { expectedNonce: nonce } });
     }
 
     it('a wrong code_verifier is invalid_grant, and spends the code', async () => {
@@ -460,15 +468,7 @@ describe('managed login on the double, driven by oauth4webapi', () => {
       const early = await codeFor(double);
       const late = await codeFor(double);
       double.advanceClock(299);
-      const tokens = await oauth.authorizationCodeGrantRequest(
-        server(double),
-        { client_id: double.clientId },
-        oauth.None(),
-        early.params,
-        REDIRECT,
-        early.pkce.verifier,
-        insecure,
-      );
+      const tokens = await codeGrant(double, early.params, early.pkce.verifier);
       expect(tokens.status).toBe(200);
       double.advanceClock(2);
       expect(
@@ -495,8 +495,6 @@ describe('managed login on the double, driven by oauth4webapi', () => {
 
   it('authorize refuses a request without PKCE, with plain PKCE, or with a bad response_type or scope (redirected with the state)', async () => {
     const double = await startDouble();
-    const as = server(double);
-    const client = { client_id: double.clientId };
     const pkce = await newPkce();
     const cases: [Record<string, string | undefined>, string][] = [
       [{ code_challenge: undefined, code_challenge_method: undefined }, 'invalid_request'],
@@ -508,9 +506,7 @@ describe('managed login on the double, driven by oauth4webapi', () => {
     for (const [overrides, error] of cases) {
       const location = await browserStep(double, authorizeUrl(double, pkce, overrides), { action: 'cancel' });
       expect(location.startsWith(REDIRECT), location).toBe(true);
-      expect(
-        await oauthError(async () => oauth.validateAuthResponse(as, client, new URL(location), pkce.state)),
-      ).toEqual({
+      expect(await oauthError(async () => validated(double, location, pkce.state))).toEqual({
         error,
         status: 0,
       });
@@ -520,28 +516,13 @@ describe('managed login on the double, driven by oauth4webapi', () => {
   it('without requirePkce the double accepts a code request without PKCE, as Cognito does for a public client', async () => {
     const double = await startDouble({}, { requirePkce: false });
     const pkce = await newPkce();
-    const location = await browserStep(
-      double,
-      authorizeUrl(double, pkce, { code_challenge: undefined, code_challenge_method: undefined }),
-      {
-        username: 'alice',
-        password: PASSWORD,
-      },
-    );
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    const params = oauth.validateAuthResponse(as, client, new URL(location), pkce.state);
-    const response = await oauth.authorizationCodeGrantRequest(
-      as,
-      client,
-      oauth.None(),
-      params,
-      REDIRECT,
-      oauth.nopkce,
-      insecure,
-    );
+    const location = await signIn(double, pkce, {
+      code_challenge: undefined,
+      code_challenge_method: undefined,
+    });
+    const params = validated(double, location, pkce.state);
     expect(
-      (await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: pkce.nonce }))
+      (await exchangeCode(double, params, oauth.nopkce, { expected: { expectedNonce: pkce.nonce } }))
         .access_token,
     ).toBeDefined();
   });
@@ -580,22 +561,15 @@ describe('managed login on the double, driven by oauth4webapi', () => {
 
   it('Cancel on the page, or a denying double, redirects with error=access_denied and the state', async () => {
     const double = await startDouble();
-    const as = server(double);
-    const client = { client_id: double.clientId };
     const pkce = await newPkce();
     const cancelled = await browserStep(double, authorizeUrl(double, pkce), { action: 'cancel' });
     expect(codeOf(cancelled).get('state')).toBe(pkce.state);
-    expect(
-      await oauthError(async () => oauth.validateAuthResponse(as, client, new URL(cancelled), pkce.state)),
-    ).toEqual({
+    expect(await oauthError(async () => validated(double, cancelled, pkce.state))).toEqual({
       error: 'access_denied',
       status: 0,
     });
     double.managedLogin.deny = true;
-    const denied = await browserStep(double, authorizeUrl(double, pkce), {
-      username: 'alice',
-      password: PASSWORD,
-    });
+    const denied = await signIn(double, pkce);
     expect(codeOf(denied).get('error')).toBe('access_denied');
     expect(codeOf(denied).get('state')).toBe(pkce.state);
     expect(codeOf(denied).get('code')).toBeNull();
@@ -636,23 +610,10 @@ describe('managed login on the double, driven by oauth4webapi', () => {
     const page = await (await fetch(url)).text();
     expect(page).not.toContain('name="password"');
     const location = await browserStep(double, url, { federated: username });
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    const params = oauth.validateAuthResponse(as, client, new URL(location), pkce.state);
-    const tokens = await oauth.processAuthorizationCodeResponse(
-      as,
-      client,
-      await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        oauth.None(),
-        params,
-        REDIRECT,
-        pkce.verifier,
-        insecure,
-      ),
-      { expectedNonce: pkce.nonce },
-    );
+    const params = validated(double, location, pkce.state);
+    const tokens = await exchangeCode(double, params, pkce.verifier, {
+      expected: { expectedNonce: pkce.nonce },
+    });
     expect(oauth.getValidatedIdTokenClaims(tokens)).toMatchObject({
       'cognito:username': username,
       email: 'fed@example.com',
@@ -680,45 +641,17 @@ describe('managed login on the double, driven by oauth4webapi', () => {
   it('without the openid scope there is no id token', async () => {
     const double = await startDouble();
     const pkce = await newPkce();
-    const location = await browserStep(
-      double,
-      authorizeUrl(double, pkce, { scope: 'email', nonce: undefined }),
-      {
-        username: 'alice',
-        password: PASSWORD,
-      },
-    );
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    const params = oauth.validateAuthResponse(as, client, new URL(location), pkce.state);
-    const tokens = await oauth.processAuthorizationCodeResponse(
-      as,
-      client,
-      await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        oauth.None(),
-        params,
-        REDIRECT,
-        pkce.verifier,
-        insecure,
-      ),
-    );
+    const location = await signIn(double, pkce, { scope: 'email', nonce: undefined });
+    const params = validated(double, location, pkce.state);
+    const tokens = await exchangeCode(double, params, pkce.verifier);
     expect(tokens.id_token).toBeUndefined();
     expect(claimsOf(tokens.access_token).scope).toBe('email');
   });
 
   it('with rotation the refresh grant hands out a new refresh token; the old one works within the grace period only', async () => {
     const double = await startDouble({ rotation: { enabled: true, gracePeriodSeconds: 10 } });
-    const as = server(double);
-    const client = { client_id: double.clientId };
     const first = (await signInAndExchange(double)).refresh_token ?? '';
-    const refresh = async (token: string) =>
-      oauth.processRefreshTokenResponse(
-        as,
-        client,
-        await oauth.refreshTokenGrantRequest(as, client, oauth.None(), token, insecure),
-      );
+    const refresh = (token: string) => refreshAt(double, token);
     const second = (await refresh(first)).refresh_token ?? '';
     expect(second).not.toBe('');
     expect(second).not.toBe(first);
@@ -730,38 +663,19 @@ describe('managed login on the double, driven by oauth4webapi', () => {
 
   it('revocation: an unknown token gets 200, an access token unsupported_token_type, a client without revocation invalid_request', async () => {
     const double = await startDouble();
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    await oauth.processRevocationResponse(
-      await oauth.revocationRequest(as, client, oauth.None(), 'no-such-token', insecure),
-    );
+    await revoke(double, 'no-such-token');
     const tokens = await signInAndExchange(double);
-    expect(
-      await oauthError(async () =>
-        oauth.processRevocationResponse(
-          await oauth.revocationRequest(as, client, oauth.None(), tokens.access_token, insecure),
-        ),
-      ),
-    ).toEqual({
+    expect(await oauthError(() => revoke(double, tokens.access_token))).toEqual({
       error: 'unsupported_token_type',
       status: 400,
     });
 
     const off = await startDouble({}, { tokenRevocation: false });
     const offTokens = await signInAndExchange(off);
-    expect(
-      await oauthError(async () =>
-        oauth.processRevocationResponse(
-          await oauth.revocationRequest(
-            server(off),
-            { client_id: off.clientId },
-            oauth.None(),
-            offTokens.refresh_token ?? '',
-            insecure,
-          ),
-        ),
-      ),
-    ).toEqual({ error: 'invalid_request', status: 400 });
+    expect(await oauthError(() => revoke(off, offTokens.refresh_token ?? ''))).toEqual({
+      error: 'invalid_request',
+      status: 400,
+    });
     expect(off.refreshTokensValid(offTokens.refresh_token ?? '')).toBe(true);
   });
 
@@ -951,23 +865,10 @@ describe('a real browser (Debian Chromium, headless) as $BROWSER', { timeout: 12
     expect(forked).toBeDefined();
 
     const query = await redirect.redirected();
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    const params = oauth.validateAuthResponse(as, client, query, pkce.state);
-    const tokens = await oauth.processAuthorizationCodeResponse(
-      as,
-      client,
-      await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        oauth.None(),
-        params,
-        redirect.uri,
-        pkce.verifier,
-        insecure,
-      ),
-      { expectedNonce: pkce.nonce, requireIdToken: true },
-    );
+    const tokens = await exchangeCode(double, validated(double, query, pkce.state), pkce.verifier, {
+      redirectUri: redirect.uri,
+      expected: { expectedNonce: pkce.nonce, requireIdToken: true },
+    });
     expect(oauth.getValidatedIdTokenClaims(tokens)?.['cognito:username']).toBe('alice');
 
     const entries = await waitForBrowserExit(log);
@@ -1029,22 +930,12 @@ describe('a real browser (Debian Chromium, headless) as $BROWSER', { timeout: 12
     const captured = String(entries.find((entry) => entry.event === 'captured')?.url);
     expect(captured.startsWith(`${redirect.uri}?`)).toBe(true);
     expect(redirect.requests).toEqual([]);
-    const as = server(double);
-    const client = { client_id: double.clientId };
-    const params = oauth.validateAuthResponse(as, client, new URL(captured), pkce.state);
-    const response = await oauth.authorizationCodeGrantRequest(
-      as,
-      client,
-      oauth.None(),
-      params,
-      redirect.uri,
-      pkce.verifier,
-      insecure,
-    );
-    expect(
-      (await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: pkce.nonce }))
-        .refresh_token,
-    ).toBeDefined();
+    const params = validated(double, captured, pkce.state);
+    const tokens = await exchangeCode(double, params, pkce.verifier, {
+      redirectUri: redirect.uri,
+      expected: { expectedNonce: pkce.nonce },
+    });
+    expect(tokens.refresh_token).toBeDefined();
   });
 
   it('a browser left open is found by the leak check and closed with all its processes on SIGTERM', async () => {
