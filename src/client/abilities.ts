@@ -77,11 +77,16 @@ function trustworthy(configFile: string): boolean {
  * first: only when it mentions a command, a pinentry or a timeout is it parsed (smol-toml stays off the
  * `get` path).
  */
-export async function ownProfile(configFile: string, profile: string): Promise<OwnProfile> {
+export async function ownProfile(
+  configFile: string,
+  profile: string,
+  /** The file's text when the caller has read it already (undefined: read it here). */
+  known?: string,
+): Promise<OwnProfile> {
   const none: OwnProfile = { profile, commandTimeout: defaultCommandTimeout };
   let text: string;
   try {
-    text = readFileSync(configFile, 'utf8');
+    text = known ?? readFileSync(configFile, 'utf8');
   } catch {
     return none;
   }
@@ -126,20 +131,21 @@ export async function clientAbilities(options: {
   const tty = terminal && options.terminal !== false;
   const { profile, configFile } = options;
   if (profile === undefined) return { abilities: { tty, commands: false }, terminal };
-  let parsed: Promise<OwnProfile> | undefined;
-  const own = () => {
-    parsed ??=
-      configFile === undefined
-        ? Promise.resolve({ profile, commandTimeout: defaultCommandTimeout })
-        : ownProfile(configFile, profile);
-    return parsed;
-  };
   let text = '';
   try {
     if (configFile !== undefined) text = readFileSync(configFile, 'utf8');
   } catch {
     // No file: nothing to run, no pinentry configured.
   }
+  // Parsed from the text read here (the file is read once per command), when first needed.
+  let parsed: Promise<OwnProfile> | undefined;
+  const own = () => {
+    parsed ??=
+      configFile === undefined || text === ''
+        ? Promise.resolve({ profile, commandTimeout: defaultCommandTimeout })
+        : ownProfile(configFile, profile, text);
+    return parsed;
+  };
   // Said from the text, so that the request goes out without parsing TOML: a file that names a command may
   // name it for this profile. What actually runs is decided by the parse, with the first question (asking.ts).
   const commands = /\b(?:password|mfa)_command\b/.test(text);
