@@ -200,7 +200,7 @@ export function exchange(
         if (typeof message === 'string') return finish(unreachable(paths, `the daemon sent ${message}`));
         if (message.type === 'result') return finish(message);
         if (message.type === 'error') {
-          return finish(daemonError(message.code, message.message));
+          return finish(daemonError(message.code, message.message, message));
         }
         if (message.type === 'ask') {
           if (!onAsk) {

@@ -37,7 +37,7 @@ async function quickTry(request: Request, input: boolean, waitMs: number): Promi
   if (reply.type === 'error') {
     // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry.
     if (reply.code === 'needs-sign-in' && input) return undefined;
-    throw daemonError(reply.code, reply.message);
+    throw daemonError(reply.code, reply.message, reply);
   }
   return undefined;
 }

@@ -187,7 +187,13 @@ export class Connection implements Asker {
 
 export function errorReply(error: unknown): DaemonMessage {
   if (error instanceof CogTokenError) {
-    return { v: protocolVersion, type: 'error', code: error.code, message: oneLine(error.message) };
+    return {
+      v: protocolVersion,
+      type: 'error',
+      code: error.code,
+      message: oneLine(error.message),
+      ...error.detail(),
+    };
   }
   const e = error as { code?: unknown; message?: unknown };
   log.error(`unexpected error: ${String((error as Error)?.stack ?? error)}`);

@@ -52,31 +52,104 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(exitByCode, value);
 }
 
-/** What a daemon's `error` reply stands for, on the client's side (a code it does not know is internal). */
-export function daemonError(code: unknown, message: string): CogTokenError {
-  return new CogTokenError(isErrorCode(code) ? code : 'internal', message);
+/**
+ * What an error says, as data. The one-line message is made from it by `describeProblem` alone:
+ * `<where or "profile <name>">: <problem>: <remedy>`.
+ */
+export interface ErrorDetail {
+  /** The profile the error is about. The line starts with `profile <name>` unless `where` is given. */
+  readonly profile?: string;
+  /** Where it happened, when that says more than the profile: a file, a key in a file, a path, a command. */
+  readonly where?: string;
+  /** What happened, plainly: no trailing period, no line break. */
+  readonly problem: string;
+  /** What to do next: a command to run, a file or key to fix. Only an internal error (a bug) goes without. */
+  readonly remedy?: string;
 }
 
-/** An error meant for the user: `message` is one line that names the profile and what to do next. */
+/** The details of an error the user can act on: it must say what to do next. */
+export type ActionableDetail = ErrorDetail & { readonly remedy: string };
+
+/** The one line every error is shown as, on stderr, in the daemon's replies and in its log. */
+export function describeProblem(detail: ErrorDetail): string {
+  const subject = detail.where ?? (detail.profile !== undefined ? `profile ${detail.profile}` : undefined);
+  return oneLine(
+    [subject, detail.problem, detail.remedy]
+      .filter((part): part is string => part !== undefined && part !== '')
+      .join(': '),
+  );
+}
+
+/** The message of anything thrown, without a cast: an Error's message, or the value as text. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An error meant for the user: it carries what happened and what to do, and its `message` is that one line. */
 export class CogTokenError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly profile?: string;
+  readonly where?: string;
+  readonly problem: string;
+  readonly remedy?: string;
+  constructor(code: 'internal', detail: ErrorDetail, options?: { cause?: unknown });
+  constructor(code: Exclude<ErrorCode, 'internal'>, detail: ActionableDetail, options?: { cause?: unknown });
+  /** @deprecated a preformatted line; being replaced by the structured form above (issue 12). */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
+  constructor(code: ErrorCode, detail: ErrorDetail | string, options?: { cause?: unknown }) {
+    const d: ErrorDetail = typeof detail === 'string' ? { problem: detail } : detail;
+    super(describeProblem(d), options);
     this.name = 'CogTokenError';
     this.code = code;
+    if (d.profile !== undefined) this.profile = d.profile;
+    if (d.where !== undefined) this.where = d.where;
+    this.problem = d.problem;
+    if (d.remedy !== undefined) this.remedy = d.remedy;
+  }
+
+  /** The exit status this error ends a command with. */
+  get exitStatus(): number {
+    return exitStatusFor(this.code);
+  }
+
+  /** The fields an error reply carries over the socket, beside its code and message. */
+  detail(): ErrorDetail {
+    return {
+      ...(this.profile !== undefined ? { profile: this.profile } : {}),
+      ...(this.where !== undefined ? { where: this.where } : {}),
+      problem: this.problem,
+      ...(this.remedy !== undefined ? { remedy: this.remedy } : {}),
+    };
   }
 }
 
+/**
+ * What a daemon's `error` reply stands for, on the client's side (a code it does not know is internal).
+ * The reply's own fields are kept when it sent them; else its message is the problem.
+ */
+export function daemonError(code: unknown, message: string, detail?: Partial<ErrorDetail>): CogTokenError {
+  const known: ErrorCode = isErrorCode(code) ? code : 'internal';
+  const d: ErrorDetail =
+    detail?.problem !== undefined ? { ...detail, problem: detail.problem } : { problem: message };
+  return new CogTokenError(known as Exclude<ErrorCode, 'internal'>, { ...d, remedy: d.remedy ?? '' });
+}
+
 export class ConfigError extends CogTokenError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('config', message, options);
+  constructor(detail: ActionableDetail, options?: { cause?: unknown });
+  /** @deprecated a preformatted line; being replaced by the structured form (issue 12). */
+  constructor(message: string, options?: { cause?: unknown });
+  constructor(detail: ActionableDetail | string, options?: { cause?: unknown }) {
+    super('config', detail as string, options);
     this.name = 'ConfigError';
   }
 }
 
 export class UnsafeStateError extends CogTokenError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('unsafe-state', message, options);
+  constructor(detail: ActionableDetail, options?: { cause?: unknown });
+  /** @deprecated a preformatted line; being replaced by the structured form (issue 12). */
+  constructor(message: string, options?: { cause?: unknown });
+  constructor(detail: ActionableDetail | string, options?: { cause?: unknown }) {
+    super('unsafe-state', detail as string, options);
     this.name = 'UnsafeStateError';
   }
 }

@@ -173,7 +173,13 @@ export interface ErrorReply {
   v: number;
   type: 'error';
   code: ErrorCode;
+  /** The one line to show (`describeProblem` of the fields below, when the daemon sent them). */
   message: string;
+  /** The error's parts (`ErrorDetail`), so the client keeps the structure; each optional on the wire. */
+  profile?: string;
+  where?: string;
+  problem?: string;
+  remedy?: string;
 }
 
 export type DaemonMessage = Ask | Result | ErrorReply;
@@ -382,13 +388,31 @@ const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(
  * socket is trusted only as far as its messages make sense. Returns the message (an `ask` rebuilt from
  * the known fields only) or a reason it is not one; a reason never quotes what was sent.
  */
+/** The optional `ErrorDetail` fields of an error reply: strings only, each bounded; anything else dropped. */
+function detailFields(
+  value: Record<string, unknown>,
+): Partial<Record<'profile' | 'where' | 'problem' | 'remedy', string>> {
+  const out: Partial<Record<'profile' | 'where' | 'problem' | 'remedy', string>> = {};
+  for (const key of ['profile', 'where', 'problem', 'remedy'] as const) {
+    const field = value[key];
+    if (typeof field === 'string') out[key] = field.slice(0, 2000);
+  }
+  return out;
+}
+
 export function parseDaemonMessage(value: unknown): DaemonMessage | string {
   if (!isObject(value)) return 'a message that is not a JSON object';
   switch (value.type) {
     case 'error':
       if (typeof value.code !== 'string' || typeof value.message !== 'string')
         return 'an error without a code and a message';
-      return { v: protocolVersion, type: 'error', code: value.code as ErrorCode, message: value.message };
+      return {
+        v: protocolVersion,
+        type: 'error',
+        code: value.code as ErrorCode,
+        message: value.message,
+        ...detailFields(value),
+      };
     case 'ask':
       return parseAsk(value);
     case 'result':
