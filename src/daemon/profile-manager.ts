@@ -15,7 +15,7 @@ import {
   type Question,
   type TokenKind,
 } from '../shared/protocol.js';
-import { deviceVerifier, randomDevicePassword, secretHash } from '../shared/srp.js';
+import { deviceVerifier, randomDevicePassword } from '../shared/srp.js';
 import {
   type AuthResult,
   CognitoCallError,
@@ -407,12 +407,15 @@ export class ProfileManager {
       this.store.setRefreshApi(p.name, api);
       log.info(`profile ${p.name}: refreshing through ${api}`);
     };
+    // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
+    const caller = {
+      username: rt.tokens?.username ?? p.username,
+      ...(clientSecret ? { clientSecret } : {}),
+      ...(device ? { deviceKey: device.deviceKey } : {}),
+    };
     if (rt.refreshApi !== 'REFRESH_TOKEN_AUTH') {
       try {
-        const result = await this.gateway.getTokensFromRefreshToken(p, refreshToken, {
-          ...(clientSecret ? { clientSecret } : {}),
-          ...(device ? { deviceKey: device.deviceKey } : {}),
-        });
+        const result = await this.gateway.refresh(p, 'GetTokensFromRefreshToken', refreshToken, caller);
         remember('GetTokensFromRefreshToken');
         return result;
       } catch (error) {
@@ -420,12 +423,7 @@ export class ProfileManager {
         log.info(`profile ${p.name}: GetTokensFromRefreshToken is not available here (${error.message})`);
       }
     }
-    // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
-    const username = rt.tokens?.username ?? p.username;
-    const result = await this.gateway.refresh(p, refreshToken, {
-      ...(clientSecret ? { SECRET_HASH: secretHash(username, p.clientId, clientSecret) } : {}),
-      ...(device ? { DEVICE_KEY: device.deviceKey } : {}),
-    });
+    const result = await this.gateway.refresh(p, 'REFRESH_TOKEN_AUTH', refreshToken, caller);
     remember('REFRESH_TOKEN_AUTH');
     return result;
   }
@@ -464,16 +462,8 @@ export class ProfileManager {
     const devicePassword = randomDevicePassword();
     const verifier = deviceVerifier({ ...device, devicePassword });
     try {
-      const confirmed = await this.gateway.confirmDevice(
-        p,
-        accessToken,
-        device.deviceKey,
-        `cog-token@${hostname()}`,
-        verifier,
-      );
-      if (confirmed.userConfirmationNecessary) {
-        await this.gateway.updateDeviceStatus(p, accessToken, device.deviceKey, true);
-      }
+      const name = `cog-token@${hostname()}`;
+      await this.gateway.confirmDevice(p, accessToken, { deviceKey: device.deviceKey, name, verifier });
       const record: DeviceRecord = { ...device, devicePassword };
       this.store.saveDevice(p.name, profileIdentity(p), record);
       log.info(`profile ${p.name}: this machine is remembered as device ${device.deviceKey}`);
