@@ -19,7 +19,7 @@ import {
 } from '../shared/protocol.js';
 import { log } from './log.js';
 import type { Asker, AskOutcome } from './profile-manager.js';
-import type { QuestionSpec } from './sign-in.js';
+import type { QuestionSpec } from './sign-in/context.js';
 
 export interface RequestHandler {
   handle(request: Request, asker: Asker): Promise<DaemonMessage>;

@@ -14,7 +14,6 @@ import {
 } from '../shared/protocol.js';
 import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { version } from '../shared/version.js';
-import { SdkCognitoGateway } from './cognito-gateway.js';
 import { ConfigSource } from './config-source.js';
 import { Connection, idleTimeoutMs, type RequestHandler } from './connection.js';
 import { inspectorRefusal, keepInspectorClosed } from './inspector-guard.js';
@@ -23,6 +22,7 @@ import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
 import { type PeerCheckState, peerUid, selfTest } from './peer-credentials.js';
 import { type Asker, ProfileManager } from './profile-manager.js';
+import { SdkCognitoGateway } from './sdk-cognito-gateway.js';
 import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
 

@@ -5,7 +5,7 @@
 
 import { hostname } from 'node:os';
 import { type ProfileConfig, profileIdentity } from '../shared/config.js';
-import { CogTokenError } from '../shared/errors.js';
+import { CogTokenError, messageOf } from '../shared/errors.js';
 import { decodeClaims } from '../shared/jwt.js';
 import {
   type Abilities,
@@ -16,6 +16,7 @@ import {
   type TokenKind,
 } from '../shared/protocol.js';
 import { deviceVerifier, randomDevicePassword } from '../shared/srp.js';
+import { cognitoError } from './cognito-errors.js';
 import {
   type AuthResult,
   CognitoCallError,
@@ -27,7 +28,8 @@ import {
 import type { ConfigSource } from './config-source.js';
 import { log } from './log.js';
 import { runSecretCommand } from './secret-command.js';
-import { type QuestionSpec, signIn, signInError, unreachableError } from './sign-in.js';
+import type { QuestionSpec } from './sign-in/context.js';
+import { signIn } from './sign-in/srp-and-password.js';
 import type { DeviceRecord, RefreshApi, TokenStore, Tokens } from './token-store.js';
 
 export type AskOutcome =
@@ -226,7 +228,7 @@ export class ProfileManager {
             );
             return t;
           } else {
-            throw signInError(p, error);
+            throw cognitoError(p, 'refresh', error);
           }
         }
       }
@@ -264,6 +266,7 @@ export class ProfileManager {
           p,
           gateway: this.gateway,
           questioner: { ask: (spec) => this.relay(p, flight, spec) },
+          now: () => this.clock.now(),
           ...(clientSecret ? { clientSecret } : {}),
           ...(device ? { device } : {}),
           forgetDevice: () => this.store.deleteDevice(p.name),
@@ -437,16 +440,10 @@ export class ProfileManager {
     const key = `${p.name}\0${command}\0${p.commandTimeout}`;
     let pending = this.secrets.get(key);
     if (!pending) {
-      pending = runSecretCommand(command, { COG_TOKEN_PROFILE: p.name }, p.commandTimeout).catch(
-        (error: unknown) => {
-          this.secrets.delete(key);
-          const why = (error as Error).message;
-          throw new CogTokenError(
-            'config',
-            `profile ${p.name}: client_secret_command ${why}: ${why.startsWith('timed out') ? 'make it finish sooner or raise command_timeout' : 'fix the command'} in the profile`,
-          );
-        },
-      );
+      pending = runSecretCommand(p, command).catch((error: unknown) => {
+        this.secrets.delete(key); // the next request runs it again
+        throw error;
+      });
       this.secrets.set(key, pending);
     }
     return pending;
@@ -506,11 +503,7 @@ export class ProfileManager {
           warnings: [...warnings, `device ${forget} was already unknown to Cognito; forgotten here`],
         };
       }
-      if (error instanceof CognitoCallError && error.kind === 'transient') throw unreachableError(p, error);
-      if (error instanceof CognitoCallError) {
-        throw new CogTokenError('auth-rejected', `profile ${name}: Cognito refused (${error.message})`);
-      }
-      throw error;
+      throw cognitoError(p, 'devices', error);
     }
   }
 
@@ -624,13 +617,10 @@ export class ProfileManager {
         await this.gateway.revoke(p, refreshToken, clientSecret);
         revoked = true;
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         if (!(error instanceof CognitoCallError) || error.kind !== 'rejected') {
           log.warn(`profile ${name}: revocation failed, tokens kept: ${message}`);
-          throw new CogTokenError(
-            'unreachable',
-            `profile ${name}: Cognito could not revoke the refresh token (${message}); nothing was deleted: run cog-token logout ${name} again when Cognito is reachable, or cog-token logout ${name} --local to delete the tokens here only`,
-          );
+          throw cognitoError(p, 'revoke', error);
         }
         // Cognito refuses it (already revoked or expired, or revocation is off for the app client): the token
         // signs nobody in through this client any more, or cannot be revoked at all; delete it here.
