@@ -224,20 +224,3 @@ export function valueProblem(spec: ProfileKey, value: string): string | undefine
   }
   return spec.problem?.(value);
 }
-
-/** The README's list of keys (between its profile-keys markers). */
-export function keyListMarkdown(): string {
-  const rows = profileKeys.map((k) => {
-    const dflt =
-      k.default === undefined ? (k.required ? 'required' : '') : `\`${JSON.stringify(k.default)}\``;
-    const range =
-      k.max !== undefined ? ` (${k.min}..${k.max})` : k.min !== undefined ? ` (${k.min} or more)` : '';
-    const flag = k.flag !== undefined ? `\`--${k.flag}\`` : '';
-    return `| \`${k.key}\` | ${k.type}${range} | ${dflt} | ${flag} | ${k.help.replace(/\|/g, '\\|')} |`;
-  });
-  return [
-    '| key | type | default | `configure` flag | what it holds |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows,
-  ].join('\n');
-}
