@@ -92,6 +92,18 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** An object shape from its check: nested in another shape, a reason counts as refused. */
+function checked<T>(check: (value: unknown) => Read<T>): ObjectShape<T> {
+  return {
+    optional: false,
+    check,
+    read: (v) => {
+      const r = check(v);
+      return typeof r === 'string' ? refused : r;
+    },
+  };
+}
+
 /**
  * A JSON object with these fields, each `shape` or `[shape, reason]`, checked in order (a field without a
  * reason is refused as `whole`). `rule`s check the rebuilt object as a whole. Unknown fields are dropped.
@@ -120,14 +132,7 @@ export function object<const F extends Fields>(
     for (const [rule, reason] of rules) if (!rule(out as ObjectOf<F>)) return reason;
     return out as ObjectOf<F>;
   };
-  return {
-    optional: false,
-    check,
-    read: (v) => {
-      const r = check(v);
-      return typeof r === 'string' ? refused : r;
-    },
-  };
+  return checked(check);
 }
 
 /**
@@ -147,14 +152,7 @@ export function variants<const V extends Record<string, ObjectShape<unknown>>>(
     if (s === undefined) return unknown(t);
     return s.check(value) as Read<Infer<V[keyof V]>>;
   };
-  return {
-    optional: false,
-    check,
-    read: (v) => {
-      const r = check(v);
-      return typeof r === 'string' ? refused : r;
-    },
-  };
+  return checked(check);
 }
 
 /** A declaration built on first use, so that a bundle that never uses it leaves it out. */
