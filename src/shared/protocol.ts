@@ -55,11 +55,11 @@ function isEpochSeconds(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maxEpochSeconds;
 }
 
-const version = constant<number>(protocolVersion);
-const profileName = is<string>(isProfileName);
-const epochSeconds = is<number>(isEpochSeconds);
-const finite = is((v): v is number => typeof v === 'number' && Number.isFinite(v));
-const strings = list(string);
+const version = /* @__PURE__ */ constant<number>(protocolVersion);
+const profileName = /* @__PURE__ */ is<string>(isProfileName);
+const epochSeconds = /* @__PURE__ */ is<number>(isEpochSeconds);
+const finite = /* @__PURE__ */ is((v): v is number => typeof v === 'number' && Number.isFinite(v));
+const strings = /* @__PURE__ */ list(string);
 
 // Requests and answers (client to daemon): declared on first use, so that the client's `get` bundle,
 // which reads daemon messages only, leaves them out. `v` is checked by parseRequest before the operation.
@@ -198,162 +198,175 @@ export function parseAnswer(value: unknown): Answer | string {
 const questions = ['password', 'mfa', 'select', 'new-password', 'attribute', 'mfa-setup'] as const;
 export type Question = (typeof questions)[number];
 
-const ask = object(
-  {
-    v: version,
-    type: constant('ask'),
-    id: [is<number>((v) => Number.isSafeInteger(v) && (v as number) >= 0), 'a question without an id'],
-    profile: [profileName, 'a question without a profile name'],
-    question: [oneOf(questions), 'a question of an unknown kind'],
-    /** The text to show a person, e.g. "Code sent to +*******1234". */
-    prompt: [string, 'a question without a prompt'],
-    /** Cognito's challenge name, e.g. SMS_MFA, SOFTWARE_TOKEN_MFA. */
-    challenge: [
-      optional(is<string>((v) => typeof v === 'string' && /^[A-Z0-9_]{1,64}$/.test(v))),
-      'a question with a malformed challenge name',
-    ],
-    /** Set when this is a second or third try after a wrong answer. */
-    retryReason: [optional(string), 'a question with malformed texts'],
-    /** Text to show before asking (e.g. an otpauth:// URI and its QR code), terminal only. */
-    display: [optional(string), 'a question with malformed texts'],
-    /** For `select`: the values to choose from (the answer is one of them). */
-    choices: [optional(list(string, 16)), 'a question with malformed choices'],
-  },
-  'a question without an id',
-  [
-    (a) => a.question !== 'select' || (a.choices !== undefined && a.choices.length > 0),
-    'a choice without choices',
-  ],
-);
-export type Ask = Infer<typeof ask>;
-
 /** The states a profile moves through; see ARCHITECTURE.md. */
 const profileStates = ['signed-out', 'signing-in', 'signed-in', 'refreshing', 'needs-sign-in'] as const;
 export type ProfileState = (typeof profileStates)[number];
 
-const profileStatus = object(
-  {
-    name: string,
-    state: oneOf(profileStates),
-    username: optional(string),
-    idExpiresAt: optional(epochSeconds),
-    accessExpiresAt: optional(epochSeconds),
-    nextRefreshAt: optional(epochSeconds),
-    lastError: optional(string),
-  },
-  'a malformed status',
-);
-export type ProfileStatus = Infer<typeof profileStatus>;
+/** Daemon messages, declared on first use (a bundle that never reads one leaves them out). */
+function declareDaemonMessages() {
+  const ask = object(
+    {
+      v: version,
+      type: constant('ask'),
+      id: [is<number>((v) => Number.isSafeInteger(v) && (v as number) >= 0), 'a question without an id'],
+      profile: [profileName, 'a question without a profile name'],
+      question: [oneOf(questions), 'a question of an unknown kind'],
+      /** The text to show a person, e.g. "Code sent to +*******1234". */
+      prompt: [string, 'a question without a prompt'],
+      /** Cognito's challenge name, e.g. SMS_MFA, SOFTWARE_TOKEN_MFA. */
+      challenge: [
+        optional(is<string>((v) => typeof v === 'string' && /^[A-Z0-9_]{1,64}$/.test(v))),
+        'a question with a malformed challenge name',
+      ],
+      /** Set when this is a second or third try after a wrong answer. */
+      retryReason: [optional(string), 'a question with malformed texts'],
+      /** Text to show before asking (e.g. an otpauth:// URI and its QR code), terminal only. */
+      display: [optional(string), 'a question with malformed texts'],
+      /** For `select`: the values to choose from (the answer is one of them). */
+      choices: [optional(list(string, 16)), 'a question with malformed choices'],
+    },
+    'a question without an id',
+    [
+      (a) => a.question !== 'select' || (a.choices !== undefined && a.choices.length > 0),
+      'a choice without choices',
+    ],
+  );
 
-const daemonStatus = object(
-  {
-    pid: number,
-    version: string,
-    startedAt: finite,
-    uptimeSeconds: finite,
-    socket: string,
-    configFile: string,
-    configError: optional(string),
-    /** The token store cannot be used (damaged, unsafe, newer schema): every get fails with this. */
-    storeError: optional(string),
-    /** Things that happened to local state that the user should know (e.g. a damaged file moved aside). */
-    notices: optional(strings),
-    /** How the daemon checks the uid of each peer (absent: it relies on the socket's permissions alone). */
-    peerCheck: optional(is<'SO_PEERCRED' | 'getpeereid'>((v) => typeof v === 'string')),
-    /** Why the peer check is not active (the daemon tests it at start on a connection to itself). */
-    peerCheckInactive: optional(string),
-    profiles: list(profileStatus),
-  },
-  'a malformed status',
-);
-export type DaemonStatus = Infer<typeof daemonStatus>;
+  const profileStatus = object(
+    {
+      name: string,
+      state: oneOf(profileStates),
+      username: optional(string),
+      idExpiresAt: optional(epochSeconds),
+      accessExpiresAt: optional(epochSeconds),
+      nextRefreshAt: optional(epochSeconds),
+      lastError: optional(string),
+    },
+    'a malformed status',
+  );
 
-const deviceEntry = object(
-  {
-    deviceKey: string,
-    name: optional(string),
-    remembered: optional(string),
-    lastAuthenticated: optional(epochSeconds),
-    created: optional(epochSeconds),
-    /** The device this machine signs in as. */
-    current: boolean,
-  },
-  'a malformed device list',
-);
-export type DeviceEntry = Infer<typeof deviceEntry>;
+  const daemonStatus = object(
+    {
+      pid: number,
+      version: string,
+      startedAt: finite,
+      uptimeSeconds: finite,
+      socket: string,
+      configFile: string,
+      configError: optional(string),
+      /** The token store cannot be used (damaged, unsafe, newer schema): every get fails with this. */
+      storeError: optional(string),
+      /** Things that happened to local state that the user should know (e.g. a damaged file moved aside). */
+      notices: optional(strings),
+      /** How the daemon checks the uid of each peer (absent: it relies on the socket's permissions alone). */
+      peerCheck: optional(is<'SO_PEERCRED' | 'getpeereid'>((v) => typeof v === 'string')),
+      /** Why the peer check is not active (the daemon tests it at start on a connection to itself). */
+      peerCheckInactive: optional(string),
+      profiles: list(profileStatus),
+    },
+    'a malformed status',
+  );
 
-/** Every result may carry warnings; they are checked before anything else in it. */
-const resultHead = {
-  v: version,
-  type: constant('result'),
-  warnings: [optional(strings), 'a result with malformed warnings'],
-} as const;
-const result = variants(
-  'op',
-  {
-    get: object(
-      {
-        ...resultHead,
-        op: constant('get'),
-        token: [is<string>(isJwtShaped), 'a token that is not a JWT'],
-        kind: [oneOf(tokenKinds), 'a token of an unknown kind'],
-        expiresAt: [epochSeconds, 'a token without a valid expiry'],
-      },
-      'a malformed get result',
-    ),
-    logout: object(
-      { ...resultHead, op: constant('logout'), revoked: boolean, deleted: boolean },
-      'a malformed logout result',
-    ),
-    invalidate: object({ ...resultHead, op: constant('invalidate') }, 'a malformed result'),
-    devices: object(
-      { ...resultHead, op: constant('devices'), devices: list(deviceEntry) },
-      'a malformed device list',
-    ),
-    status: object({ ...resultHead, op: constant('status'), status: daemonStatus }, 'a malformed status'),
-    stop: object({ ...resultHead, op: constant('stop'), pid: number, version: string }, 'a malformed reply'),
-    ping: object({ ...resultHead, op: constant('ping'), pid: number, version: string }, 'a malformed reply'),
-    reload: object(
-      {
-        ...resultHead,
-        op: constant('reload'),
-        /** Profiles that loaded, and those that are broken (each with its error). */
-        profiles: strings,
-        broken: list(object({ name: string, error: string }, 'a malformed reload result')),
-      },
-      'a malformed reload result',
-    ),
-  },
-  'a malformed result',
-  () => 'a result of an unknown operation',
-);
-export type Result = Infer<typeof result>;
+  const deviceEntry = object(
+    {
+      deviceKey: string,
+      name: optional(string),
+      remembered: optional(string),
+      lastAuthenticated: optional(epochSeconds),
+      created: optional(epochSeconds),
+      /** The device this machine signs in as. */
+      current: boolean,
+    },
+    'a malformed device list',
+  );
 
-/** An error reply's parts (`ErrorDetail`): strings only, each bounded; anything else dropped. */
-const detailText = lenient((v) => (typeof v === 'string' ? v.slice(0, 2000) : undefined));
-const errorReply = object(
-  {
+  /** Every result may carry warnings; they are checked before anything else in it. */
+  const resultHead = {
     v: version,
-    type: constant('error'),
-    code: is<ErrorCode>((v) => typeof v === 'string'),
-    /** The one line to show (`describeProblem` of the fields below, when the daemon sent them). */
-    message: string,
-    profile: detailText,
-    where: detailText,
-    problem: detailText,
-    remedy: detailText,
-  },
-  'an error without a code and a message',
-);
-export type ErrorReply = Infer<typeof errorReply>;
+    type: constant('result'),
+    warnings: [optional(strings), 'a result with malformed warnings'],
+  } as const;
+  const result = variants(
+    'op',
+    {
+      get: object(
+        {
+          ...resultHead,
+          op: constant('get'),
+          token: [is<string>(isJwtShaped), 'a token that is not a JWT'],
+          kind: [oneOf(tokenKinds), 'a token of an unknown kind'],
+          expiresAt: [epochSeconds, 'a token without a valid expiry'],
+        },
+        'a malformed get result',
+      ),
+      logout: object(
+        { ...resultHead, op: constant('logout'), revoked: boolean, deleted: boolean },
+        'a malformed logout result',
+      ),
+      invalidate: object({ ...resultHead, op: constant('invalidate') }, 'a malformed result'),
+      devices: object(
+        { ...resultHead, op: constant('devices'), devices: list(deviceEntry) },
+        'a malformed device list',
+      ),
+      status: object({ ...resultHead, op: constant('status'), status: daemonStatus }, 'a malformed status'),
+      stop: object(
+        { ...resultHead, op: constant('stop'), pid: number, version: string },
+        'a malformed reply',
+      ),
+      ping: object(
+        { ...resultHead, op: constant('ping'), pid: number, version: string },
+        'a malformed reply',
+      ),
+      reload: object(
+        {
+          ...resultHead,
+          op: constant('reload'),
+          /** Profiles that loaded, and those that are broken (each with its error). */
+          profiles: strings,
+          broken: list(object({ name: string, error: string }, 'a malformed reload result')),
+        },
+        'a malformed reload result',
+      ),
+    },
+    'a malformed result',
+    () => 'a result of an unknown operation',
+  );
 
-const daemonMessage = variants(
-  'type',
-  { error: errorReply, ask, result },
-  'a message that is not a JSON object',
-  () => 'a message of an unknown type',
-);
-export type DaemonMessage = Infer<typeof daemonMessage>;
+  /** An error reply's parts (`ErrorDetail`): strings only, each bounded; anything else dropped. */
+  const detailText = lenient((v) => (typeof v === 'string' ? v.slice(0, 2000) : undefined));
+  const errorReply = object(
+    {
+      v: version,
+      type: constant('error'),
+      code: is<ErrorCode>((v) => typeof v === 'string'),
+      /** The one line to show (`describeProblem` of the fields below, when the daemon sent them). */
+      message: string,
+      profile: detailText,
+      where: detailText,
+      problem: detailText,
+      remedy: detailText,
+    },
+    'an error without a code and a message',
+  );
+
+  const daemonMessage = variants(
+    'type',
+    { error: errorReply, ask, result },
+    'a message that is not a JSON object',
+    () => 'a message of an unknown type',
+  );
+  return { ask, profileStatus, daemonStatus, deviceEntry, result, errorReply, daemonMessage };
+}
+const daemonSide = /* @__PURE__ */ lazily(declareDaemonMessages);
+type DaemonSide = ReturnType<typeof declareDaemonMessages>;
+
+export type Ask = Infer<DaemonSide['ask']>;
+export type ProfileStatus = Infer<DaemonSide['profileStatus']>;
+export type DaemonStatus = Infer<DaemonSide['daemonStatus']>;
+export type DeviceEntry = Infer<DaemonSide['deviceEntry']>;
+export type Result = Infer<DaemonSide['result']>;
+export type ErrorReply = Infer<DaemonSide['errorReply']>;
+export type DaemonMessage = Infer<DaemonSide['daemonMessage']>;
 
 /**
  * Checks a parsed line from the daemon, as the client must before it uses anything in it: the daemon's
@@ -361,7 +374,7 @@ export type DaemonMessage = Infer<typeof daemonMessage>;
  * fields only) or a reason it is not one; a reason never quotes what was sent.
  */
 export function parseDaemonMessage(value: unknown): DaemonMessage | string {
-  return daemonMessage.check(value);
+  return daemonSide().daemonMessage.check(value);
 }
 
 /** A line from the daemon: JSON, then parseDaemonMessage. */
