@@ -22,6 +22,7 @@ import { isProfileName, type TokenKind } from './protocol.js';
 
 export type { AuthFlow, MfaType } from './profile-keys.js';
 
+/** A profile as parsed: one field per key of the key table (shared/profile-keys.ts), defaults filled in. */
 export interface ProfileConfig {
   name: string;
   region: string;
@@ -41,7 +42,7 @@ export interface ProfileConfig {
   clientSecretCommand?: string;
   /** Which MFA to pick when Cognito offers a choice (SELECT_MFA_TYPE). */
   mfaPreference?: MfaType;
-  /** Confirm and remember this device when the pool tracks devices (default true). */
+  /** Confirm and remember this device when the pool tracks devices. */
   rememberDevice: boolean;
   /** Where this profile's tokens go as a git credential (shared/host-pattern.ts): exact hosts, or wildcards inside one registrable domain. */
   hosts: string[];
@@ -49,10 +50,7 @@ export interface ProfileConfig {
   headerPrefix?: string;
   /** Program that asks for secrets when there is no terminal (the Assuan pinentry protocol). */
   pinentryProgram?: string;
-  /**
-   * Seconds password_command, mfa_command, client_secret_command and pinentry may take before they are
-   * killed (command_timeout, 1..3600, default 60).
-   */
+  /** Seconds password_command, mfa_command, client_secret_command and pinentry may take before they are killed. */
   commandTimeout: number;
 }
 
