@@ -16,8 +16,6 @@ import { checkPool } from './pool-region.js';
 import { openTerminal } from './terminal.js';
 import { editProfileText, findTable, type TomlValue, tableHeader } from './toml-edit.js';
 
-export type { ProfileAnswers } from './configure-questions.js';
-
 /** The keys configure can set, each with its flag. */
 const flagged = profileKeys.filter((k) => k.flag !== undefined);
 

@@ -7,7 +7,7 @@ import { ConfigError } from '../shared/errors.js';
 export type TomlValue = string | string[];
 
 /** TOML basic strings take JSON's escapes. */
-export function tomlValue(value: TomlValue): string {
+function tomlValue(value: TomlValue): string {
   return Array.isArray(value) ? `[${value.map((v) => JSON.stringify(v)).join(', ')}]` : JSON.stringify(value);
 }
 
@@ -23,7 +23,7 @@ export function tableHeader(name: string): string {
  * Index just past the TOML value that starts at `start`: a string (single or multi-line), an array or
  * inline table (across lines, with comments inside), or a bare word (number, boolean, date).
  */
-export function valueEnd(text: string, start: number): number {
+function valueEnd(text: string, start: number): number {
   const n = text.length;
   let i = start;
   let depth = 0;

@@ -34,14 +34,14 @@ export interface ProfileKey {
 
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const poolIdPattern = /^[\w-]+_[0-9A-Za-z]+$/;
-export const authFlows = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'] as const;
+const authFlows = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'] as const;
 export type AuthFlow = (typeof authFlows)[number];
-export const mfaTypes = ['SMS_MFA', 'SOFTWARE_TOKEN_MFA', 'EMAIL_OTP'] as const;
+const mfaTypes = ['SMS_MFA', 'SOFTWARE_TOKEN_MFA', 'EMAIL_OTP'] as const;
 export type MfaType = (typeof mfaTypes)[number];
 
-export const defaultRefreshMargin = 300;
+const defaultRefreshMargin = 300;
 export const defaultCommandTimeout = 60;
-export const maxCommandTimeout = 3600;
+const maxCommandTimeout = 3600;
 
 /**
  * Top-level code here must stay free of calls (texts are written out, not joined), so that a bundle that

@@ -25,7 +25,7 @@ export const protocolVersion = 1;
 /** Longest line either side accepts; a longer one is refused without being buffered whole. */
 export const maxMessageBytes = 64 * 1024;
 
-export const tokenKinds = ['id', 'access'] as const;
+const tokenKinds = ['id', 'access'] as const;
 export type TokenKind = (typeof tokenKinds)[number];
 
 /** Upper bound for a get request's `timeout` (seconds). */
