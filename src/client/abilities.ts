@@ -5,6 +5,7 @@
  * answers questions (answers.ts, terminal.ts, pinentry.ts) is loaded only when a question arrives.
  */
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { defaultCommandTimeout } from '../shared/profile-keys.js';
 import type { Abilities } from '../shared/protocol.js';
 
 /**
@@ -53,9 +54,6 @@ export interface ClientAbilities {
   /** The profile of `own`. */
   profile?: string;
 }
-
-/** command_timeout's default (shared/config.ts, which stays unloaded unless the file needs parsing). */
-const defaultCommandTimeout = 60;
 
 /**
  * A config file whose commands this client may run: owned by this user (or root) and not writable by

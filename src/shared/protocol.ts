@@ -4,185 +4,389 @@
  * and ends with exactly one `result` or `error`. A connection may carry several requests one after another.
  */
 import type { ErrorCode } from './errors.js';
+import {
+  boolean,
+  constant,
+  type Infer,
+  is,
+  isObject,
+  lazily,
+  lenient,
+  list,
+  number,
+  object,
+  oneOf,
+  optional,
+  string,
+  variants,
+} from './wire-shape.js';
 
 export const protocolVersion = 1;
 /** Longest line either side accepts; a longer one is refused without being buffered whole. */
 export const maxMessageBytes = 64 * 1024;
 
-export type TokenKind = 'id' | 'access';
+const tokenKinds = ['id', 'access'] as const;
+export type TokenKind = (typeof tokenKinds)[number];
 
 /** Upper bound for a get request's `timeout` (seconds). */
 export const maxTimeoutSeconds = 3600;
 /** What a get waits for Cognito when it does not say (seconds). */
 export const defaultTimeoutSeconds = 10;
 
-/** What the asking client can do when the daemon needs an answer from a person or a command. */
-export interface Abilities {
-  /** The client has a terminal to ask on. */
-  tty: boolean;
-  /**
-   * The client's own config file names a password_command or mfa_command (seen in its text, so that the
-   * request goes out without parsing TOML; the client runs only what its parse gives for the profile).
-   * False with --no-input. The daemon never sends a command: the client runs only its own.
-   */
-  commands: boolean;
-  /** The client can ask a person through a pinentry program (no terminal needed). */
-  pinentry?: boolean;
+const profileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function isProfileName(value: unknown): value is string {
+  return typeof value === 'string' && profileNamePattern.test(value);
 }
 
-export type Request =
-  | {
-      v: number;
-      op: 'get';
-      profile: string;
-      token?: TokenKind;
-      minValid?: number;
-      /** Force a fresh sign-in even when tokens are valid (`login`). */
-      forceSignIn?: boolean;
-      /** Seconds to wait for Cognito (a refresh) before failing as unreachable; the daemon's default is 10. */
-      timeout?: number;
-      abilities: Abilities;
-    }
-  /** Revoke at Cognito, then delete here; `local`: delete here only. */
-  | { v: number; op: 'logout'; profile: string; local?: boolean }
-  /** The user's devices at Cognito; `forget` forgets one (there and here). */
-  | { v: number; op: 'devices'; profile: string; forget?: string }
-  /** Forget the cached id and access tokens (they were rejected): the next get refreshes. */
-  | { v: number; op: 'invalidate'; profile: string }
-  | { v: number; op: 'status' }
-  | { v: number; op: 'stop' }
-  /** Re-read config.toml now (it is also re-read whenever it changes). */
-  | { v: number; op: 'reload' }
-  | { v: number; op: 'ping' };
+/** A JWT's compact form: three non-empty base64url segments (a token never holds anything else). */
+export function isJwtShaped(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= 32 * 1024 &&
+    /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value)
+  );
+}
 
-export type Op = Request['op'];
-export const ops: readonly Op[] = [
-  'get',
-  'logout',
-  'invalidate',
-  'devices',
-  'status',
-  'stop',
-  'ping',
-  'reload',
-];
+/** Latest expiry a reply may carry: 9999-12-31T23:59:59Z, the last instant RFC 3339 can write. */
+export const maxEpochSeconds = 253_402_300_799;
+
+function isEpochSeconds(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maxEpochSeconds;
+}
+
+const version = /* @__PURE__ */ constant<number>(protocolVersion);
+const profileName = /* @__PURE__ */ is<string>(isProfileName);
+const epochSeconds = /* @__PURE__ */ is<number>(isEpochSeconds);
+const finite = /* @__PURE__ */ is((v): v is number => typeof v === 'number' && Number.isFinite(v));
+const strings = /* @__PURE__ */ list(string);
+
+// Requests and answers (client to daemon): declared on first use, so that the client's `get` bundle,
+// which reads daemon messages only, leaves them out. `v` is checked by parseRequest before the operation.
+function declareRequests() {
+  /** What the asking client can do when the daemon needs an answer from a person or a command. */
+  const abilities = object(
+    {
+      /** The client has a terminal to ask on. */
+      tty: boolean,
+      /**
+       * The client's own config file names a password_command or mfa_command (seen in its text, so that the
+       * request goes out without parsing TOML; the client runs only what its parse gives for the profile).
+       * False with --no-input. The daemon never sends a command: the client runs only its own.
+       */
+      commands: boolean,
+      /** The client can ask a person through a pinentry program (no terminal needed). */
+      pinentry: lenient((v) => v === true, true),
+    },
+    'abilities must be {tty: boolean, commands: boolean}',
+  );
+
+  const profileField = [profileName, 'profile must be a profile name'] as const;
+  const requests = {
+    get: object(
+      {
+        v: version,
+        op: constant('get'),
+        profile: profileField,
+        token: [optional(oneOf(tokenKinds)), 'token must be "id" or "access"'],
+        minValid: [
+          optional(is<number>((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)),
+          'minValid must be a number of seconds',
+        ],
+        abilities: [abilities, 'abilities must be {tty: boolean, commands: boolean}'],
+        /** Force a fresh sign-in even when tokens are valid (`login`). */
+        forceSignIn: [optional(boolean), 'forceSignIn must be a boolean'],
+        /** Seconds to wait for Cognito (a refresh) before failing as unreachable; the daemon's default is 10. */
+        timeout: [
+          optional(
+            is<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= maxTimeoutSeconds),
+          ),
+          `timeout must be a number of seconds above 0 and at most ${maxTimeoutSeconds}`,
+        ],
+      },
+      'a malformed get request',
+    ),
+    /** Revoke at Cognito, then delete here; `local`: delete here only. */
+    logout: object(
+      {
+        v: version,
+        op: constant('logout'),
+        profile: profileField,
+        local: [optional(boolean), 'local must be true or false'],
+      },
+      'a malformed logout request',
+    ),
+    /** The user's devices at Cognito; `forget` forgets one (there and here). */
+    devices: object(
+      {
+        v: version,
+        op: constant('devices'),
+        profile: profileField,
+        forget: [
+          optional(is<string>((v) => typeof v === 'string' && /^[\w-]{1,100}$/.test(v))),
+          'forget must be a device key',
+        ],
+      },
+      'a malformed devices request',
+    ),
+    /** Forget the cached id and access tokens (they were rejected): the next get refreshes. */
+    invalidate: object(
+      { v: version, op: constant('invalidate'), profile: profileField },
+      'a malformed request',
+    ),
+    status: object({ v: version, op: constant('status') }, 'a malformed request'),
+    stop: object({ v: version, op: constant('stop') }, 'a malformed request'),
+    ping: object({ v: version, op: constant('ping') }, 'a malformed request'),
+    /** Re-read config.toml now (it is also re-read whenever it changes). */
+    reload: object({ v: version, op: constant('reload') }, 'a malformed request'),
+  };
+  const request = variants(
+    'op',
+    requests,
+    'a request must be a JSON object',
+    (op) => `unknown operation ${typeof op === 'string' ? JSON.stringify(op.slice(0, 40)) : typeof op}`,
+  );
+
+  const answerValue = object(
+    { v: version, type: constant('answer'), id: number, value: string },
+    'an answer needs a string value or an error',
+  );
+  const answerError = object(
+    {
+      v: version,
+      type: constant('answer'),
+      id: number,
+      error: oneOf(['no-input', 'cancelled', 'command-failed']),
+      message: lenient((v) => (typeof v === 'string' ? v.slice(0, 500) : undefined), true),
+    },
+    'an answer needs a string value or an error',
+  );
+  return { abilities, request, answerValue, answerError };
+}
+const requestSide = /* @__PURE__ */ lazily(declareRequests);
+type RequestSide = ReturnType<typeof declareRequests>;
+
+export type Abilities = Infer<RequestSide['abilities']>;
+export type Request = Infer<RequestSide['request']>;
+type AnswerError = Omit<Infer<RequestSide['answerError']>, 'message'> & { message: string };
+export type Answer = Infer<RequestSide['answerValue']> | AnswerError;
+
+/** Checks a parsed line from a client. Returns the request or a reason it is not one. */
+export function parseRequest(value: unknown): Request | string {
+  if (!isObject(value)) return 'a request must be a JSON object';
+  if (value.v !== protocolVersion) return `protocol version ${String(value.v)} is not ${protocolVersion}`;
+  return requestSide().request.check(value);
+}
+
+/** Checks a parsed line from a client that answers an `ask`. */
+export function parseAnswer(value: unknown): Answer | string {
+  if (!isObject(value) || value.type !== 'answer' || typeof value.id !== 'number')
+    return 'expected an answer';
+  const { answerValue, answerError } = requestSide();
+  if (typeof value.value === 'string') return answerValue.check(value);
+  const r = answerError.check(value);
+  return typeof r === 'string' ? r : { ...r, message: r.message ?? r.error };
+}
+
+// Daemon messages (daemon to client): checked as the client must before it uses anything in them.
 
 /**
  * password: the user's password (password_command can answer); mfa: a one-time code (mfa_command can
  * answer); the others need a person: select (one of `choices`), new-password (asked twice by the client),
  * attribute (a required user attribute), mfa-setup (a first authenticator code, after showing `display`).
  */
-export type Question = 'password' | 'mfa' | 'select' | 'new-password' | 'attribute' | 'mfa-setup';
-
-export interface Ask {
-  v: number;
-  type: 'ask';
-  id: number;
-  profile: string;
-  question: Question;
-  /** Cognito's challenge name, e.g. SMS_MFA, SOFTWARE_TOKEN_MFA. */
-  challenge?: string;
-  /** The text to show a person, e.g. "Code sent to +*******1234". */
-  prompt: string;
-  /** Set when this is a second or third try after a wrong answer. */
-  retryReason?: string;
-  /** For `select`: the values to choose from (the answer is one of them). */
-  choices?: string[];
-  /** Text to show before asking (e.g. an otpauth:// URI and its QR code), terminal only. */
-  display?: string;
-}
-
-export type Answer =
-  | { v: number; type: 'answer'; id: number; value: string }
-  | {
-      v: number;
-      type: 'answer';
-      id: number;
-      error: 'no-input' | 'cancelled' | 'command-failed';
-      message: string;
-    };
-
-export interface ProfileStatus {
-  name: string;
-  state: ProfileState;
-  username?: string;
-  idExpiresAt?: number;
-  accessExpiresAt?: number;
-  nextRefreshAt?: number;
-  lastError?: string;
-}
+const questions = ['password', 'mfa', 'select', 'new-password', 'attribute', 'mfa-setup'] as const;
+export type Question = (typeof questions)[number];
 
 /** The states a profile moves through; see ARCHITECTURE.md. */
-export type ProfileState = 'signed-out' | 'signing-in' | 'signed-in' | 'refreshing' | 'needs-sign-in';
+const profileStates = ['signed-out', 'signing-in', 'signed-in', 'refreshing', 'needs-sign-in'] as const;
+export type ProfileState = (typeof profileStates)[number];
 
-export interface DaemonStatus {
-  pid: number;
-  version: string;
-  startedAt: number;
-  uptimeSeconds: number;
-  socket: string;
-  configFile: string;
-  configError?: string;
-  /** The token store cannot be used (damaged, unsafe, newer schema): every get fails with this. */
-  storeError?: string;
-  /** Things that happened to local state that the user should know (e.g. a damaged file moved aside). */
-  notices?: string[];
-  /** How the daemon checks the uid of each peer (absent: it relies on the socket's permissions alone). */
-  peerCheck?: 'SO_PEERCRED' | 'getpeereid';
-  /** Why the peer check is not active (the daemon tests it at start on a connection to itself). */
-  peerCheckInactive?: string;
-  profiles: ProfileStatus[];
+/** Daemon messages, declared on first use (a bundle that never reads one leaves them out). */
+function declareDaemonMessages() {
+  const ask = object(
+    {
+      v: version,
+      type: constant('ask'),
+      id: [is<number>((v) => Number.isSafeInteger(v) && (v as number) >= 0), 'a question without an id'],
+      profile: [profileName, 'a question without a profile name'],
+      question: [oneOf(questions), 'a question of an unknown kind'],
+      /** The text to show a person, e.g. "Code sent to +*******1234". */
+      prompt: [string, 'a question without a prompt'],
+      /** Cognito's challenge name, e.g. SMS_MFA, SOFTWARE_TOKEN_MFA. */
+      challenge: [
+        optional(is<string>((v) => typeof v === 'string' && /^[A-Z0-9_]{1,64}$/.test(v))),
+        'a question with a malformed challenge name',
+      ],
+      /** Set when this is a second or third try after a wrong answer. */
+      retryReason: [optional(string), 'a question with malformed texts'],
+      /** Text to show before asking (e.g. an otpauth:// URI and its QR code), terminal only. */
+      display: [optional(string), 'a question with malformed texts'],
+      /** For `select`: the values to choose from (the answer is one of them). */
+      choices: [optional(list(string, 16)), 'a question with malformed choices'],
+    },
+    'a question without an id',
+    [
+      (a) => a.question !== 'select' || (a.choices !== undefined && a.choices.length > 0),
+      'a choice without choices',
+    ],
+  );
+
+  const profileStatus = object(
+    {
+      name: string,
+      state: oneOf(profileStates),
+      username: optional(string),
+      idExpiresAt: optional(epochSeconds),
+      accessExpiresAt: optional(epochSeconds),
+      nextRefreshAt: optional(epochSeconds),
+      lastError: optional(string),
+    },
+    'a malformed status',
+  );
+
+  const daemonStatus = object(
+    {
+      pid: number,
+      version: string,
+      startedAt: finite,
+      uptimeSeconds: finite,
+      socket: string,
+      configFile: string,
+      configError: optional(string),
+      /** The token store cannot be used (damaged, unsafe, newer schema): every get fails with this. */
+      storeError: optional(string),
+      /** Things that happened to local state that the user should know (e.g. a damaged file moved aside). */
+      notices: optional(strings),
+      /** How the daemon checks the uid of each peer (absent: it relies on the socket's permissions alone). */
+      peerCheck: optional(is<'SO_PEERCRED' | 'getpeereid'>((v) => typeof v === 'string')),
+      /** Why the peer check is not active (the daemon tests it at start on a connection to itself). */
+      peerCheckInactive: optional(string),
+      profiles: list(profileStatus),
+    },
+    'a malformed status',
+  );
+
+  const deviceEntry = object(
+    {
+      deviceKey: string,
+      name: optional(string),
+      remembered: optional(string),
+      lastAuthenticated: optional(epochSeconds),
+      created: optional(epochSeconds),
+      /** The device this machine signs in as. */
+      current: boolean,
+    },
+    'a malformed device list',
+  );
+
+  /** Every result may carry warnings; they are checked before anything else in it. */
+  const resultHead = {
+    v: version,
+    type: constant('result'),
+    warnings: [optional(strings), 'a result with malformed warnings'],
+  } as const;
+  const result = variants(
+    'op',
+    {
+      get: object(
+        {
+          ...resultHead,
+          op: constant('get'),
+          token: [is<string>(isJwtShaped), 'a token that is not a JWT'],
+          kind: [oneOf(tokenKinds), 'a token of an unknown kind'],
+          expiresAt: [epochSeconds, 'a token without a valid expiry'],
+        },
+        'a malformed get result',
+      ),
+      logout: object(
+        { ...resultHead, op: constant('logout'), revoked: boolean, deleted: boolean },
+        'a malformed logout result',
+      ),
+      invalidate: object({ ...resultHead, op: constant('invalidate') }, 'a malformed result'),
+      devices: object(
+        { ...resultHead, op: constant('devices'), devices: list(deviceEntry) },
+        'a malformed device list',
+      ),
+      status: object({ ...resultHead, op: constant('status'), status: daemonStatus }, 'a malformed status'),
+      stop: object(
+        { ...resultHead, op: constant('stop'), pid: number, version: string },
+        'a malformed reply',
+      ),
+      ping: object(
+        { ...resultHead, op: constant('ping'), pid: number, version: string },
+        'a malformed reply',
+      ),
+      reload: object(
+        {
+          ...resultHead,
+          op: constant('reload'),
+          /** Profiles that loaded, and those that are broken (each with its error). */
+          profiles: strings,
+          broken: list(object({ name: string, error: string }, 'a malformed reload result')),
+        },
+        'a malformed reload result',
+      ),
+    },
+    'a malformed result',
+    () => 'a result of an unknown operation',
+  );
+
+  /** An error reply's parts (`ErrorDetail`): strings only, each bounded; anything else dropped. */
+  const detailText = lenient((v) => (typeof v === 'string' ? v.slice(0, 2000) : undefined));
+  const errorReply = object(
+    {
+      v: version,
+      type: constant('error'),
+      code: is<ErrorCode>((v) => typeof v === 'string'),
+      /** The one line to show (`describeProblem` of the fields below, when the daemon sent them). */
+      message: string,
+      profile: detailText,
+      where: detailText,
+      problem: detailText,
+      remedy: detailText,
+    },
+    'an error without a code and a message',
+  );
+
+  const daemonMessage = variants(
+    'type',
+    { error: errorReply, ask, result },
+    'a message that is not a JSON object',
+    () => 'a message of an unknown type',
+  );
+  return { ask, profileStatus, daemonStatus, deviceEntry, result, errorReply, daemonMessage };
+}
+const daemonSide = /* @__PURE__ */ lazily(declareDaemonMessages);
+type DaemonSide = ReturnType<typeof declareDaemonMessages>;
+
+export type Ask = Infer<DaemonSide['ask']>;
+export type ProfileStatus = Infer<DaemonSide['profileStatus']>;
+export type DaemonStatus = Infer<DaemonSide['daemonStatus']>;
+export type DeviceEntry = Infer<DaemonSide['deviceEntry']>;
+export type Result = Infer<DaemonSide['result']>;
+export type ErrorReply = Infer<DaemonSide['errorReply']>;
+export type DaemonMessage = Infer<DaemonSide['daemonMessage']>;
+
+/**
+ * Checks a parsed line from the daemon, as the client must before it uses anything in it: the daemon's
+ * socket is trusted only as far as its messages make sense. Returns the message (rebuilt from the known
+ * fields only) or a reason it is not one; a reason never quotes what was sent.
+ */
+export function parseDaemonMessage(value: unknown): DaemonMessage | string {
+  return daemonSide().daemonMessage.check(value);
 }
 
-export type Result =
-  | {
-      v: number;
-      type: 'result';
-      op: 'get';
-      token: string;
-      kind: TokenKind;
-      expiresAt: number;
-      warnings?: string[];
-    }
-  | { v: number; type: 'result'; op: 'logout'; revoked: boolean; deleted: boolean; warnings?: string[] }
-  | { v: number; type: 'result'; op: 'invalidate'; warnings?: string[] }
-  | { v: number; type: 'result'; op: 'devices'; devices: DeviceEntry[]; warnings?: string[] }
-  | { v: number; type: 'result'; op: 'status'; status: DaemonStatus }
-  | { v: number; type: 'result'; op: 'stop' | 'ping'; pid: number; version: string }
-  | {
-      v: number;
-      type: 'result';
-      op: 'reload';
-      /** Profiles that loaded, and those that are broken (each with its error). */
-      profiles: string[];
-      broken: { name: string; error: string }[];
-      warnings?: string[];
-    };
-
-export interface DeviceEntry {
-  deviceKey: string;
-  name?: string;
-  remembered?: string;
-  lastAuthenticated?: number;
-  created?: number;
-  /** The device this machine signs in as. */
-  current: boolean;
+/** A line from the daemon: JSON, then parseDaemonMessage. */
+export function parseDaemonLine(line: string): DaemonMessage | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'something that is not JSON';
+  }
+  return parseDaemonMessage(value);
 }
-
-export interface ErrorReply {
-  v: number;
-  type: 'error';
-  code: ErrorCode;
-  /** The one line to show (`describeProblem` of the fields below, when the daemon sent them). */
-  message: string;
-  /** The error's parts (`ErrorDetail`), so the client keeps the structure; each optional on the wire. */
-  profile?: string;
-  where?: string;
-  problem?: string;
-  remedy?: string;
-}
-
-export type DaemonMessage = Ask | Result | ErrorReply;
 
 export function encode(message: object): string {
   return `${JSON.stringify(message)}\n`;
@@ -236,345 +440,5 @@ export class LineSplitter {
     this.chunks = [];
     this.size = 0;
     this.onOverflow();
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const profileNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-export function isProfileName(value: unknown): value is string {
-  return typeof value === 'string' && profileNamePattern.test(value);
-}
-
-/** Checks a parsed line from a client. Returns the request or a reason it is not one. */
-export function parseRequest(value: unknown): Request | string {
-  if (!isObject(value)) return 'a request must be a JSON object';
-  if (value.v !== protocolVersion) return `protocol version ${String(value.v)} is not ${protocolVersion}`;
-  const op = value.op;
-  switch (op) {
-    case 'status':
-    case 'stop':
-    case 'ping':
-    case 'reload':
-      return { v: protocolVersion, op };
-    case 'devices': {
-      if (!isProfileName(value.profile)) return 'profile must be a profile name';
-      const forget = value.forget;
-      if (forget !== undefined && (typeof forget !== 'string' || !/^[\w-]{1,100}$/.test(forget)))
-        return 'forget must be a device key';
-      return { v: protocolVersion, op, profile: value.profile, ...(forget ? { forget } : {}) };
-    }
-    case 'logout': {
-      if (!isProfileName(value.profile)) return 'profile must be a profile name';
-      const local = value.local;
-      if (local !== undefined && typeof local !== 'boolean') return 'local must be true or false';
-      return { v: protocolVersion, op, profile: value.profile, ...(local ? { local } : {}) };
-    }
-    case 'invalidate':
-      if (!isProfileName(value.profile)) return 'profile must be a profile name';
-      return { v: protocolVersion, op, profile: value.profile };
-    case 'get': {
-      if (!isProfileName(value.profile)) return 'profile must be a profile name';
-      const token = value.token;
-      if (token !== undefined && token !== 'id' && token !== 'access')
-        return 'token must be "id" or "access"';
-      const minValid = value.minValid;
-      if (
-        minValid !== undefined &&
-        (typeof minValid !== 'number' || !Number.isFinite(minValid) || minValid < 0)
-      )
-        return 'minValid must be a number of seconds';
-      const abilities = value.abilities;
-      if (
-        !isObject(abilities) ||
-        typeof abilities.tty !== 'boolean' ||
-        typeof abilities.commands !== 'boolean'
-      )
-        return 'abilities must be {tty: boolean, commands: boolean}';
-      if (value.forceSignIn !== undefined && typeof value.forceSignIn !== 'boolean')
-        return 'forceSignIn must be a boolean';
-      const timeout = value.timeout;
-      if (
-        timeout !== undefined &&
-        (typeof timeout !== 'number' ||
-          !Number.isFinite(timeout) ||
-          timeout <= 0 ||
-          timeout > maxTimeoutSeconds)
-      )
-        return `timeout must be a number of seconds above 0 and at most ${maxTimeoutSeconds}`;
-      return {
-        v: protocolVersion,
-        op,
-        profile: value.profile,
-        ...(token === undefined ? {} : { token }),
-        ...(minValid === undefined ? {} : { minValid }),
-        forceSignIn: value.forceSignIn === true,
-        ...(timeout === undefined ? {} : { timeout }),
-        abilities: {
-          tty: abilities.tty,
-          commands: abilities.commands,
-          pinentry: abilities.pinentry === true,
-        },
-      };
-    }
-    default:
-      return `unknown operation ${typeof op === 'string' ? JSON.stringify(op.slice(0, 40)) : typeof op}`;
-  }
-}
-
-/** Checks a parsed line from a client that answers an `ask`. */
-export function parseAnswer(value: unknown): Answer | string {
-  if (!isObject(value) || value.type !== 'answer' || typeof value.id !== 'number')
-    return 'expected an answer';
-  if (typeof value.value === 'string')
-    return { v: protocolVersion, type: 'answer', id: value.id, value: value.value };
-  const error = value.error;
-  if (error === 'no-input' || error === 'cancelled' || error === 'command-failed') {
-    return {
-      v: protocolVersion,
-      type: 'answer',
-      id: value.id,
-      error,
-      message: typeof value.message === 'string' ? value.message.slice(0, 500) : String(error),
-    };
-  }
-  return 'an answer needs a string value or an error';
-}
-
-const questions: readonly Question[] = [
-  'password',
-  'mfa',
-  'select',
-  'new-password',
-  'attribute',
-  'mfa-setup',
-];
-const profileStates: readonly ProfileState[] = [
-  'signed-out',
-  'signing-in',
-  'signed-in',
-  'refreshing',
-  'needs-sign-in',
-];
-
-/** A JWT's compact form: three non-empty base64url segments (a token never holds anything else). */
-export function isJwtShaped(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length <= 32 * 1024 &&
-    /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value)
-  );
-}
-
-/** Latest expiry a reply may carry: 9999-12-31T23:59:59Z, the last instant RFC 3339 can write. */
-export const maxEpochSeconds = 253_402_300_799;
-
-function isEpochSeconds(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maxEpochSeconds;
-}
-
-function isOptional(value: unknown, check: (v: unknown) => boolean): boolean {
-  return value === undefined || check(value);
-}
-
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
-
-/**
- * Checks a parsed line from the daemon, as the client must before it uses anything in it: the daemon's
- * socket is trusted only as far as its messages make sense. Returns the message (an `ask` rebuilt from
- * the known fields only) or a reason it is not one; a reason never quotes what was sent.
- */
-/** The optional `ErrorDetail` fields of an error reply: strings only, each bounded; anything else dropped. */
-function detailFields(
-  value: Record<string, unknown>,
-): Partial<Record<'profile' | 'where' | 'problem' | 'remedy', string>> {
-  const out: Partial<Record<'profile' | 'where' | 'problem' | 'remedy', string>> = {};
-  for (const key of ['profile', 'where', 'problem', 'remedy'] as const) {
-    const field = value[key];
-    if (typeof field === 'string') out[key] = field.slice(0, 2000);
-  }
-  return out;
-}
-
-export function parseDaemonMessage(value: unknown): DaemonMessage | string {
-  if (!isObject(value)) return 'a message that is not a JSON object';
-  switch (value.type) {
-    case 'error':
-      if (typeof value.code !== 'string' || typeof value.message !== 'string')
-        return 'an error without a code and a message';
-      return {
-        v: protocolVersion,
-        type: 'error',
-        code: value.code as ErrorCode,
-        message: value.message,
-        ...detailFields(value),
-      };
-    case 'ask':
-      return parseAsk(value);
-    case 'result':
-      return parseResult(value);
-    default:
-      return 'a message of an unknown type';
-  }
-}
-
-/** A line from the daemon: JSON, then parseDaemonMessage. */
-export function parseDaemonLine(line: string): DaemonMessage | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return 'something that is not JSON';
-  }
-  return parseDaemonMessage(value);
-}
-
-function parseAsk(value: Record<string, unknown>): Ask | string {
-  const { id, profile, question, prompt, challenge, retryReason, choices, display } = value;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return 'a question without an id';
-  if (!isProfileName(profile)) return 'a question without a profile name';
-  if (!questions.includes(question as Question)) return 'a question of an unknown kind';
-  if (typeof prompt !== 'string') return 'a question without a prompt';
-  if (!isOptional(challenge, (c) => typeof c === 'string' && /^[A-Z0-9_]{1,64}$/.test(c)))
-    return 'a question with a malformed challenge name';
-  if (!isOptional(retryReason, isString) || !isOptional(display, isString))
-    return 'a question with malformed texts';
-  if (!isOptional(choices, (c) => isStringList(c) && c.length <= 16))
-    return 'a question with malformed choices';
-  if (question === 'select' && (!isStringList(choices) || choices.length === 0))
-    return 'a choice without choices';
-  return {
-    v: protocolVersion,
-    type: 'ask',
-    id,
-    profile,
-    question: question as Question,
-    prompt,
-    ...(challenge === undefined ? {} : { challenge: challenge as string }),
-    ...(retryReason === undefined ? {} : { retryReason: retryReason as string }),
-    ...(choices === undefined ? {} : { choices: choices as string[] }),
-    ...(display === undefined ? {} : { display: display as string }),
-  };
-}
-
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function isProfileStatus(v: unknown): boolean {
-  return (
-    isObject(v) &&
-    isString(v.name) &&
-    profileStates.includes(v.state as ProfileState) &&
-    isOptional(v.username, isString) &&
-    isOptional(v.idExpiresAt, isEpochSeconds) &&
-    isOptional(v.accessExpiresAt, isEpochSeconds) &&
-    isOptional(v.nextRefreshAt, isEpochSeconds) &&
-    isOptional(v.lastError, isString)
-  );
-}
-
-function isDaemonStatus(v: unknown): boolean {
-  return (
-    isObject(v) &&
-    typeof v.pid === 'number' &&
-    isString(v.version) &&
-    isFiniteNumber(v.startedAt) &&
-    isFiniteNumber(v.uptimeSeconds) &&
-    isString(v.socket) &&
-    isString(v.configFile) &&
-    isOptional(v.configError, isString) &&
-    isOptional(v.storeError, isString) &&
-    isOptional(v.notices, isStringList) &&
-    isOptional(v.peerCheck, isString) &&
-    Array.isArray(v.profiles) &&
-    v.profiles.every(isProfileStatus)
-  );
-}
-
-function isDeviceEntry(v: unknown): boolean {
-  return (
-    isObject(v) &&
-    isString(v.deviceKey) &&
-    typeof v.current === 'boolean' &&
-    isOptional(v.name, isString) &&
-    isOptional(v.remembered, isString) &&
-    isOptional(v.lastAuthenticated, isEpochSeconds) &&
-    isOptional(v.created, isEpochSeconds)
-  );
-}
-
-function parseResult(value: Record<string, unknown>): Result | string {
-  if (!isOptional(value.warnings, isStringList)) return 'a result with malformed warnings';
-  const warnings = value.warnings as string[] | undefined;
-  const w = warnings === undefined ? {} : { warnings };
-  switch (value.op) {
-    case 'get':
-      if (!isJwtShaped(value.token)) return 'a token that is not a JWT';
-      if (value.kind !== 'id' && value.kind !== 'access') return 'a token of an unknown kind';
-      if (!isEpochSeconds(value.expiresAt)) return 'a token without a valid expiry';
-      return {
-        v: protocolVersion,
-        type: 'result',
-        op: 'get',
-        token: value.token,
-        kind: value.kind,
-        expiresAt: value.expiresAt,
-        ...w,
-      };
-    case 'logout':
-      if (typeof value.revoked !== 'boolean' || typeof value.deleted !== 'boolean')
-        return 'a malformed logout result';
-      return {
-        v: protocolVersion,
-        type: 'result',
-        op: 'logout',
-        revoked: value.revoked,
-        deleted: value.deleted,
-        ...w,
-      };
-    case 'invalidate':
-      return { v: protocolVersion, type: 'result', op: 'invalidate', ...w };
-    case 'devices':
-      if (!Array.isArray(value.devices) || !value.devices.every(isDeviceEntry))
-        return 'a malformed device list';
-      return {
-        v: protocolVersion,
-        type: 'result',
-        op: 'devices',
-        devices: value.devices as DeviceEntry[],
-        ...w,
-      };
-    case 'status':
-      if (!isDaemonStatus(value.status)) return 'a malformed status';
-      return {
-        v: protocolVersion,
-        type: 'result',
-        op: 'status',
-        status: value.status as unknown as DaemonStatus,
-      };
-    case 'stop':
-    case 'ping':
-      if (typeof value.pid !== 'number' || !isString(value.version)) return 'a malformed reply';
-      return { v: protocolVersion, type: 'result', op: value.op, pid: value.pid, version: value.version };
-    case 'reload':
-      if (
-        !isStringList(value.profiles) ||
-        !Array.isArray(value.broken) ||
-        !value.broken.every((b) => isObject(b) && isString(b.name) && isString(b.error))
-      )
-        return 'a malformed reload result';
-      return {
-        v: protocolVersion,
-        type: 'result',
-        op: 'reload',
-        profiles: value.profiles,
-        broken: value.broken as { name: string; error: string }[],
-        ...w,
-      };
-    default:
-      return 'a result of an unknown operation';
   }
 }
