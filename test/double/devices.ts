@@ -2,7 +2,7 @@
  * Remembered devices: ConfirmDevice (stores the SRP verifier and salt the client made for its device
  * password), UpdateDeviceStatus, GetDevice, ListDevices, ForgetDevice and AdminForgetDevice.
  */
-import { parseDeviceVerifier } from '../../src/shared/srp-server.js';
+import { parseDeviceVerifier } from '../support/srp-server.js';
 import {
   CognitoError,
   deviceNotFound,

@@ -1,5 +1,5 @@
 /**
- * The server half of PASSWORD_VERIFIER and DEVICE_PASSWORD_VERIFIER, on top of src/shared/srp-server.ts (no
+ * The server half of PASSWORD_VERIFIER and DEVICE_PASSWORD_VERIFIER, on top of test/support/srp-server.ts (no
  * SRP math here): issue SALT / SRP_B / SECRET_BLOCK, then check the client's PASSWORD_CLAIM_SIGNATURE over
  * the TIMESTAMP exactly as the client sent it.
  */
@@ -11,7 +11,7 @@ import {
   serverPasswordAuthenticationKey,
   userVerifier,
   verifyClaimSignature,
-} from '../../src/shared/srp-server.js';
+} from '../support/srp-server.js';
 import { invalidParameter, type Json, optString } from './errors.js';
 
 export interface SrpState {
