@@ -63,8 +63,15 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t.startsWith('pkg:node:') ||
     t.startsWith('pkg:@aws-sdk/') ||
     (t === 'client' && i.target.endsWith('client/answers.js')),
+  testing: (_i, t) =>
+    t === 'shared' || t === 'client' || t === 'emulator' || t === 'testing' || t.startsWith('pkg:node:'),
   bench: (_i, t) =>
-    t === 'shared' || t === 'client' || t === 'emulator' || t === 'bench' || t.startsWith('pkg:node:'),
+    t === 'shared' ||
+    t === 'client' ||
+    t === 'emulator' ||
+    t === 'testing' ||
+    t === 'bench' ||
+    t.startsWith('pkg:node:'),
 };
 
 describe('import rules (ARCHITECTURE.md)', () => {

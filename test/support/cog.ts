@@ -13,13 +13,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pidAlive, type RunResult, World, waitUntil } from '../../src/bench/world.js';
 import { TokenStore } from '../../src/daemon/token-store.js';
 import type { Emulator, Pool } from '../../src/emulator/harness.js';
+import { waitUntil } from '../../src/testing/poll.js';
+import { pidAlive, type RunResult, World } from '../../src/testing/world.js';
 import { collectOutput } from './run-with-input.js';
 import { isSecretName, scanEnvironment, tokensIn } from './secret-scan.js';
 
-// The benchmark's helpers, for the tests too: one way to poll with a deadline and to tell a live process.
+// src/testing's helpers, shared with the benchmark: one way to poll with a deadline and to tell a live process.
 export { pidAlive, type RunResult, waitUntil };
 
 export const cli = resolve(import.meta.dirname, '../../dist/client/main.js');
@@ -69,7 +70,7 @@ export class CogEnv {
     writeFileSync(this.configFile, text, { mode: 0o600 });
   }
 
-  /** A [profiles.NAME] table for a pool on the emulator (the benchmark's, with the emulator's endpoint). */
+  /** A [profiles.NAME] table for a pool on the emulator (World.profile, with the emulator's endpoint). */
   static profile(
     name: string,
     emu: Emulator,

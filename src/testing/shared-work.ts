@@ -10,7 +10,8 @@ import type { Emulator, Pool } from '../emulator/harness.js';
 import type { DaemonMessage } from '../shared/protocol.js';
 import { CountingProxy } from './counting-proxy.js';
 import { DaemonSocket, type GetOutcome } from './daemon-socket.js';
-import { World, waitUntil } from './world.js';
+import { waitUntil } from './poll.js';
+import { World } from './world.js';
 
 const password = 'Shared-Work-Pa55!';
 

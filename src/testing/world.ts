@@ -1,9 +1,9 @@
 /**
- * An isolated cog-token world for the benchmark and the shared-work test: its own XDG directories, config
- * file and daemon, driven through the built command line (dist/client/main.js) and daemon
- * (dist/daemon/main.js), as a user's shell would.
+ * An isolated cog-token world for the tests and the benchmark: its own XDG directories, config file and
+ * daemon, driven through the built command line (dist/client/main.js) and daemon (dist/daemon/main.js), as
+ * a user's shell would.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,9 @@ import { daemonNodeOptions } from '../client/daemon-connection.js';
 import type { Pool } from '../emulator/harness.js';
 import { protocolVersion } from '../shared/protocol.js';
 import { requestOnce } from './daemon-socket.js';
+import { waitUntil } from './poll.js';
 
-/** Two levels up from src/bench or dist/bench: the package root. */
+/** Two levels up from src/testing (or dist/bench, where the benchmark bundles this): the package root. */
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliEntry = join(packageRoot, 'dist/client/main.js');
 export const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
@@ -33,38 +34,12 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function waitUntil<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let wait = 2;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, wait));
-    wait = Math.min(wait * 2, 50);
-  }
-}
-
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Resident memory of a process in bytes (VmRSS), or undefined when it is gone. */
-export function residentBytes(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
   }
 }
 
@@ -145,34 +120,6 @@ export class World {
       });
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
-  }
-
-  /**
-   * The CPU time (user + system, ms) `node <args>` takes, by `perf stat -e task-clock`; undefined where perf
-   * cannot count. Less disturbed than wall time when other work shares the cores: a process waiting for a
-   * core costs no CPU time.
-   */
-  cpuNode(args: string[]): number | undefined {
-    const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', process.execPath, ...args], {
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) return undefined;
-    const line = r.stderr.split('\n').find((l) => l.includes(',task-clock'));
-    const ms = Number(line?.split(',')[0]);
-    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-  }
-
-  /**
-   * Runs `node <args>` in this world with stdout and stderr captured, as `$(...)` would, and returns the wall
-   * time in ms from spawn to exit. Synchronous: nothing else in this process competes while it runs.
-   */
-  timeNode(args: string[]): { ms: number; code: number | null; stdout: string } {
-    const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    return { ms, code: r.status, stdout: String(r.stdout) };
   }
 
   /**
