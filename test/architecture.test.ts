@@ -45,14 +45,17 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t === 'pkg:smol-toml' ||
     t === 'pkg:env-paths' ||
     (t === 'pkg:tldts' && i.dynamic),
+  system: (_i, t) => t === 'shared' || t === 'system' || t.startsWith('pkg:node:'),
   daemon: (i, t) =>
     t === 'shared' ||
+    t === 'system' ||
     t === 'daemon' ||
     t.startsWith('pkg:node:') ||
     t === 'pkg:better-sqlite3' ||
     ((t.startsWith('pkg:@aws-sdk/') || t === 'pkg:qrcode' || t === 'pkg:@napi-rs/keyring') && i.dynamic),
   client: (i, t) =>
     t === 'shared' ||
+    t === 'system' ||
     t === 'client' ||
     t.startsWith('pkg:node:') ||
     t.startsWith('pkg:yargs') ||

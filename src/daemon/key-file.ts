@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnsafeStateError } from '../shared/errors.js';
-import { ensurePrivateDir } from '../shared/paths.js';
+import { ensurePrivateDir } from '../system/private-directory.js';
 
 export const keyBytes = 32;
 const nonceBytes = 12;

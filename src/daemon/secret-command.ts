@@ -3,7 +3,7 @@
  * line ending, is the secret. Bounded in time (the profile's command_timeout; then its process group is
  * killed) and size; the secret stays in memory. A failure says how the command ended, never what it is.
  */
-import { runBoundedCommand } from '../shared/bounded-command.js';
+import { runBoundedCommand } from '../system/bounded-command.js';
 
 const maxBytes = 16 * 1024;
 
