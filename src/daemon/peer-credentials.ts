@@ -18,7 +18,7 @@ const load = loadPeerCred();
 const native = 'module' in load ? load.module : undefined;
 
 /** How this daemon checks its peers, or undefined when it cannot. */
-export const peerCheck: 'SO_PEERCRED' | 'getpeereid' | undefined = native
+const peerCheck: 'SO_PEERCRED' | 'getpeereid' | undefined = native
   ? process.platform === 'linux'
     ? 'SO_PEERCRED'
     : 'getpeereid'

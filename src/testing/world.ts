@@ -16,7 +16,7 @@ import { waitUntil } from './poll.js';
 /** Two levels up from src/testing (or dist/bench, where the benchmark bundles this): the package root. */
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliEntry = join(packageRoot, 'dist/client/main.js');
-export const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
+const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
 
 /**
  * The Node that runs the daemons the benchmark starts: COG_TOKEN_BENCH_DAEMON_NODE (`--daemon-node`), else
