@@ -343,7 +343,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 2;
   },
 );
