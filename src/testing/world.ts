@@ -43,20 +43,31 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export class World {
+/**
+ * The files of an isolated world under its root, and the environment that points cog-token at them (only
+ * what a user's shell would pass that matters here; no session bus, so the key lives in a file).
+ */
+export class WorldFiles {
   readonly env: Record<string, string>;
   readonly configFile: string;
+  readonly runtimeDir: string;
   readonly socketFile: string;
   readonly lockFile: string;
   readonly logFile: string;
-  private daemon?: ChildProcess;
+  readonly databaseFile: string;
+  readonly keyFile: string;
 
-  private constructor(readonly root: string) {
+  protected constructor(
+    readonly root: string,
+    extraEnv: Record<string, string> = {},
+  ) {
     this.configFile = join(root, 'config', 'cog-token', 'config.toml');
-    this.socketFile = join(root, 'run', 'cog-token', 'sock');
-    this.lockFile = join(root, 'run', 'cog-token', 'daemon.lock');
+    this.runtimeDir = join(root, 'run', 'cog-token');
+    this.socketFile = join(this.runtimeDir, 'sock');
+    this.lockFile = join(this.runtimeDir, 'daemon.lock');
     this.logFile = join(root, 'state', 'cog-token', 'daemon.log');
-    // Only what a user's shell would pass that matters here; no session bus, so the key lives in a file.
+    this.databaseFile = join(root, 'data', 'cog-token', 'tokens.db');
+    this.keyFile = join(root, 'state', 'cog-token', 'store.key');
     this.env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: root,
@@ -65,19 +76,40 @@ export class World {
       XDG_STATE_HOME: join(root, 'state'),
       XDG_CACHE_HOME: join(root, 'cache'),
       XDG_RUNTIME_DIR: join(root, 'run'),
+      ...extraEnv,
     };
   }
 
-  /** A short path under /tmp: socket paths must stay under 108 bytes. */
-  static create(): World {
-    const root = mkdtempSync('/tmp/cogb-');
+  /** A new root: a short path under /tmp (socket paths must stay under 108 bytes), with its config and run dirs. */
+  protected static makeRoot(prefix: string): string {
+    const root = mkdtempSync(prefix);
     mkdirSync(join(root, 'config', 'cog-token'), { recursive: true });
     mkdirSync(join(root, 'run'), { mode: 0o700 });
-    return new World(root);
+    return root;
   }
 
+  /** 0600, as the README advises (a test that wants a looser mode chmods it). */
   writeConfig(text: string): void {
     writeFileSync(this.configFile, text, { mode: 0o600 });
+  }
+
+  /** The pid the daemon's lock file names, while that process lives. */
+  daemonPid(): number | undefined {
+    try {
+      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
+      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** A world for the benchmark and the shared-work scenarios: it starts and stops its daemon itself. */
+export class World extends WorldFiles {
+  private daemon?: ChildProcess;
+
+  static create(): World {
+    return new World(WorldFiles.makeRoot('/tmp/cogb-'));
   }
 
   /** A [profiles.NAME] table for a pool on the emulator (or a proxy in front of it: `endpoint`). */
@@ -149,16 +181,6 @@ export class World {
       return r.type === 'result' && 'pid' in r && r.pid === pid;
     } catch {
       return false;
-    }
-  }
-
-  /** The pid the daemon's lock file names, while that process lives. */
-  daemonPid(): number | undefined {
-    try {
-      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
-      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
-    } catch {
-      return undefined;
     }
   }
 
