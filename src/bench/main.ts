@@ -314,6 +314,12 @@ function nodeVersionOf(node: string): string {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(
+      `usage: node dist/bench/main.js [--only ${parts.join(',')}] [--pairs N] [--json FILE] [--daemon-node PATH]\n`,
+    );
+    return 0;
+  }
   quietSdkWarnings();
   note(
     `client and node -e '' on node ${process.version} (${process.execPath}); daemons on node ${nodeVersionOf(daemonNode())}`,
