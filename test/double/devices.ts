@@ -17,7 +17,7 @@ import type { DeviceRecord, PoolState } from './state.js';
 import { authorize } from './tokens.js';
 
 /** DeviceType as the API returns it (dates as epoch seconds, the JSON protocol's timestamp format). */
-export function deviceType(device: DeviceRecord): Json {
+function deviceType(device: DeviceRecord): Json {
   return {
     DeviceKey: device.key,
     DeviceAttributes: [

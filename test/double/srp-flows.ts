@@ -97,7 +97,7 @@ const MONTH = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const TIMESTAMP = new RegExp(`^${WEEKDAY} ${MONTH} (\\d{1,2}) (\\d\\d):(\\d\\d):(\\d\\d) UTC (\\d{4})$`);
 
 /** True when the text is a real UTC time written the way formatTimestamp writes it (round trip). */
-export function isCognitoTimestamp(text: string): boolean {
+function isCognitoTimestamp(text: string): boolean {
   const m = TIMESTAMP.exec(text);
   if (!m) return false;
   const month = MONTH.slice(1, -1)
