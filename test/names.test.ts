@@ -134,4 +134,20 @@ describe('names in comments and messages exist', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('every source file named by its bare name (`sign-in.ts`, `build.mjs`) exists somewhere in the checkout', () => {
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : [e.name],
+      );
+    const names = new Set(['src', 'test', 'scripts'].flatMap((d) => walk(join(root, d))));
+    const bad: string[] = [];
+    for (const { file, text } of texts) {
+      for (const m of text.matchAll(/(?<![\w.*/-])([\w-]+\.(?:ts|mjs|c))\b/g)) {
+        const named = m[1] as string;
+        if (!names.has(named) && !knownUntilMerge.has(`${file}: ${named}`)) bad.push(`${file}: ${named}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
 });
