@@ -93,4 +93,15 @@ describe('import rules (ARCHITECTURE.md)', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('the tests take their helpers from src/testing or test/, never from the bench', () => {
+    const testDir = new URL('.', import.meta.url).pathname;
+    const testFiles = readdirSync(testDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /\.(ts|mjs)$/.test(f),
+    );
+    const fromBench = testFiles.filter((f) =>
+      /from\s+'[./]*src\/bench\//.test(readFileSync(join(testDir, f), 'utf8')),
+    );
+    expect(fromBench).toEqual([]);
+  });
 });
