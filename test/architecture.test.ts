@@ -45,14 +45,17 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t === 'pkg:smol-toml' ||
     t === 'pkg:env-paths' ||
     (t === 'pkg:tldts' && i.dynamic),
+  system: (_i, t) => t === 'shared' || t === 'system' || t.startsWith('pkg:node:'),
   daemon: (i, t) =>
     t === 'shared' ||
+    t === 'system' ||
     t === 'daemon' ||
     t.startsWith('pkg:node:') ||
     t === 'pkg:better-sqlite3' ||
     ((t.startsWith('pkg:@aws-sdk/') || t === 'pkg:qrcode' || t === 'pkg:@napi-rs/keyring') && i.dynamic),
   client: (i, t) =>
     t === 'shared' ||
+    t === 'system' ||
     t === 'client' ||
     t.startsWith('pkg:node:') ||
     t.startsWith('pkg:yargs') ||
@@ -63,8 +66,15 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t.startsWith('pkg:node:') ||
     t.startsWith('pkg:@aws-sdk/') ||
     (t === 'client' && i.target.endsWith('client/answers.js')),
+  testing: (_i, t) =>
+    t === 'shared' || t === 'client' || t === 'emulator' || t === 'testing' || t.startsWith('pkg:node:'),
   bench: (_i, t) =>
-    t === 'shared' || t === 'client' || t === 'emulator' || t === 'bench' || t.startsWith('pkg:node:'),
+    t === 'shared' ||
+    t === 'client' ||
+    t === 'emulator' ||
+    t === 'testing' ||
+    t === 'bench' ||
+    t.startsWith('pkg:node:'),
 };
 
 describe('import rules (ARCHITECTURE.md)', () => {
@@ -82,5 +92,16 @@ describe('import rules (ARCHITECTURE.md)', () => {
       if (!ok) bad.push(`${i.file} imports ${i.target}${i.dynamic ? ' (dynamic)' : ''}`);
     }
     expect(bad).toEqual([]);
+  });
+
+  it('the tests take their helpers from src/testing or test/, never from the bench', () => {
+    const testDir = new URL('.', import.meta.url).pathname;
+    const testFiles = readdirSync(testDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /\.(ts|mjs)$/.test(f),
+    );
+    const fromBench = testFiles.filter((f) =>
+      /from\s+'[./]*src\/bench\//.test(readFileSync(join(testDir, f), 'utf8')),
+    );
+    expect(fromBench).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../src/bench/world.js';
+import type { RunResult } from '../src/testing/world.js';
 import { collectOutput } from './support/run-with-input.js';
 import { Cleanups } from './support/suite.js';
 import { Tmux } from './support/tmux.js';

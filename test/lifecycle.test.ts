@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CountingProxy } from '../src/bench/counting-proxy.js';
 import { ExitStatus } from '../src/shared/errors.js';
+import { CountingProxy } from '../src/testing/counting-proxy.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
 

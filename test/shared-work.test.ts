@@ -1,10 +1,10 @@
 /**
  * One network call per need (issue #5, target 4), the correctness half of `npm run bench`: 200 concurrent
  * gets on one profile share one refresh or one sign-in, counted at a proxy in front of the emulator. The
- * callers are raw socket connections (src/bench/shared-work.ts); the daemon is dist/daemon/main.js.
+ * callers are raw socket connections (src/testing/shared-work.ts); the daemon is dist/daemon/main.js.
  */
 import { describe, expect, it } from 'vitest';
-import { concurrentSignIn, refreshAfterExpiry, refreshAfterInvalidate } from '../src/bench/shared-work.js';
+import { concurrentSignIn, refreshAfterExpiry, refreshAfterInvalidate } from '../src/testing/shared-work.js';
 import { emulatorSuite } from './support/suite.js';
 
 const suite = emulatorSuite();

@@ -29,7 +29,7 @@ import {
   serverPasswordAuthenticationKey,
   userVerifier,
   verifyClaimSignature,
-} from '../src/shared/srp-server.js';
+} from './support/srp-server.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The reference client, amazon-cognito-identity-js (CommonJS; its index.d.ts does not declare

@@ -3,9 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadOrCreateKey, seal, unseal } from '../src/daemon/key-file.js';
+import { createKeyFile, readKeyFile, seal, unseal } from '../src/daemon/key-file.js';
 import { schemaVersion, TokenStore } from '../src/daemon/token-store.js';
-import { UnsafeStateError } from '../src/shared/errors.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -29,7 +28,7 @@ const tokens = {
 
 describe('sealing', () => {
   it('round-trips, with a fresh nonce each time, and is bound to its profile and field', () => {
-    const key = loadOrCreateKey(join(tmp(), 'state', 'store.key'));
+    const key = createKeyFile(join(tmp(), 'state', 'store.key'));
     const a = seal(key, 'dev', 'id_token', 'secret');
     const b = seal(key, 'dev', 'id_token', 'secret');
     expect(a.equals(b)).toBe(false);
@@ -46,29 +45,30 @@ describe('sealing', () => {
 describe('key file', () => {
   it('is created 0600 in a 0700 directory, 32 bytes, and read back unchanged', () => {
     const file = join(tmp(), 'state', 'store.key');
-    const key = loadOrCreateKey(file);
+    const key = createKeyFile(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(file, '..')).mode & 0o777).toBe(0o700);
     expect(readFileSync(file)).toHaveLength(32);
-    expect(loadOrCreateKey(file).equals(key)).toBe(true);
+    expect(readKeyFile(file)).toEqual({ kind: 'ok', key });
   });
 
   it('refuses a key file or directory that others can read, naming the chmod that fixes it', () => {
     const dir = join(tmp(), 'state');
     const file = join(dir, 'store.key');
-    loadOrCreateKey(file);
+    createKeyFile(file);
     chmodSync(file, 0o644);
-    expect(() => loadOrCreateKey(file)).toThrow(new RegExp(`chmod 600 ${file}`));
+    expect(() => readKeyFile(file)).toThrow(new RegExp(`chmod 600 ${file}`));
     chmodSync(file, 0o600);
     chmodSync(dir, 0o755);
-    expect(() => loadOrCreateKey(file)).toThrow(new RegExp(`chmod 700 ${dir}`));
+    expect(() => readKeyFile(file)).toThrow(new RegExp(`chmod 700 ${dir}`));
   });
 
-  it('a truncated key file is an error, never a new key', () => {
+  it('a truncated key file is damaged, never replaced by a new key', () => {
     const file = join(tmp(), 'state', 'store.key');
-    loadOrCreateKey(file);
+    createKeyFile(file);
     truncateSync(file, 10);
-    expect(() => loadOrCreateKey(file)).toThrow(UnsafeStateError);
+    expect(readKeyFile(file)).toEqual({ kind: 'damaged', reason: '10 bytes, expected 32' });
+    expect(() => createKeyFile(file)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
     expect(readFileSync(file)).toHaveLength(10);
   });
 });

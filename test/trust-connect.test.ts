@@ -9,11 +9,11 @@ import { chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync } fr
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitUntil } from '../src/bench/world.js';
 import { connectIfRunning, exchange } from '../src/client/daemon-connection.js';
 import { nativeSocket } from '../src/client/daemon-trust.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { resolvePaths } from '../src/shared/paths.js';
+import { waitUntil } from '../src/testing/poll.js';
 import { CogEnv, type RunResult } from './support/cog.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
 

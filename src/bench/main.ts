@@ -11,7 +11,8 @@
  * needs the daemon's native modules built for the Node that runs this.
  *
  * Timings on a shared machine are noisy: ratios are taken side by side (pairs.ts), and the load average is
- * printed with the table. Not part of `npm test`; the shared-work half runs there as test/shared-work.test.ts.
+ * printed with the table. Not part of `npm test`; the shared-work scenarios (src/testing/shared-work.ts)
+ * run there as test/shared-work.test.ts.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -21,16 +22,18 @@ import { join } from 'node:path';
 import { quickSocketKind } from '../client/quick-socket.js';
 import { Emulator } from '../emulator/harness.js';
 import { quietSdkWarnings } from '../shared/sdk-warnings.js';
-import { DaemonSocket } from './daemon-socket.js';
-import { runLoad } from './load.js';
-import { alternatingPairs } from './pairs.js';
+import { DaemonSocket } from '../testing/daemon-socket.js';
+import { waitUntil } from '../testing/poll.js';
 import {
   concurrentSignIn,
   refreshAfterExpiry,
   refreshAfterInvalidate,
   type SharedWorkOutcome,
-} from './shared-work.js';
-import { cliEntry, daemonNode, residentBytes, World, waitUntil } from './world.js';
+} from '../testing/shared-work.js';
+import { cliEntry, daemonNode, World } from '../testing/world.js';
+import { runLoad } from './load.js';
+import { cpuNode, residentBytes, timeNode } from './measure.js';
+import { alternatingPairs } from './pairs.js';
 
 interface Row {
   figure: string;
@@ -82,9 +85,9 @@ async function singleProfile(emu: Emulator): Promise<void> {
     world.writeConfig(World.profile('dev', emu.endpoint, pool, 'alice'));
     await world.startDaemon();
     await signIn(world, 'dev');
-    const nodeE = () => world.timeNode(['-e', '']).ms;
+    const nodeE = () => timeNode(world.env, ['-e', '']).ms;
     const get = () => {
-      const r = world.timeNode([cliEntry, 'get', 'dev']);
+      const r = timeNode(world.env, [cliEntry, 'get', 'dev']);
       if (r.code !== 0 || !r.stdout.startsWith('eyJ')) throw new Error(`get failed (exit ${r.code})`);
       return r.ms;
     };
@@ -102,11 +105,11 @@ async function singleProfile(emu: Emulator): Promise<void> {
       });
       // The same in CPU time, where perf can count it: what the client costs, less what waiting for a core
       // under load adds to the wall time of either side.
-      if (world.cpuNode(['-e', '']) !== undefined) {
+      if (cpuNode(world.env, ['-e', '']) !== undefined) {
         const cpu = await alternatingPairs({
           pairs,
-          reference: () => world.cpuNode(['-e', '']) ?? Number.NaN,
-          subject: () => world.cpuNode([cliEntry, 'get', 'dev']) ?? Number.NaN,
+          reference: () => cpuNode(world.env, ['-e', '']) ?? Number.NaN,
+          subject: () => cpuNode(world.env, [cliEntry, 'get', 'dev']) ?? Number.NaN,
         });
         raw.hotCpu = cpu;
         rows.push({
@@ -141,7 +144,7 @@ async function singleProfile(emu: Emulator): Promise<void> {
       const r = await alternatingPairs({
         pairs,
         reference: nodeE,
-        subject: () => world.timeNode([floor, world.socketFile]).ms,
+        subject: () => timeNode(world.env, [floor, world.socketFile]).ms,
       });
       raw.floor = r;
       rows.push({
@@ -311,6 +314,12 @@ function nodeVersionOf(node: string): string {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(
+      `usage: node dist/bench/main.js [--only ${parts.join(',')}] [--pairs N] [--json FILE] [--daemon-node PATH]\n`,
+    );
+    return 0;
+  }
   quietSdkWarnings();
   note(
     `client and node -e '' on node ${process.version} (${process.execPath}); daemons on node ${nodeVersionOf(daemonNode())}`,
@@ -340,7 +349,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bench failed: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 2;
   },
 );

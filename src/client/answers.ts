@@ -3,9 +3,10 @@
  * as this client's own config names them (in this client's environment and working directory), or ask on
  * the terminal (/dev/tty, never stdout). Texts from the daemon reach the terminal through printable().
  */
-import { type CommandOutcome, runBoundedCommand } from '../shared/bounded-command.js';
+
 import { printable } from '../shared/printable.js';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
+import { type CommandOutcome, runBoundedCommand } from '../system/bounded-command.js';
 import { hasTerminal, type OwnProfile } from './abilities.js';
 import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
 

@@ -11,7 +11,7 @@ import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CogTokenError, daemonError } from '../shared/errors.js';
-import { ensurePrivateDir, type Paths } from '../shared/paths.js';
+import type { Paths } from '../shared/paths.js';
 import {
   type Answer,
   type Ask,
@@ -21,6 +21,7 @@ import {
   type Request,
   type Result,
 } from '../shared/protocol.js';
+import { ensurePrivateDir } from '../system/private-directory.js';
 import { daemonEnvironment, daemonWorkingDirectory } from './daemon-environment.js';
 import { checkPeer, checkSocketPath, nativeSocket } from './daemon-trust.js';
 import { noAnswer, replyWaitMs } from './daemon-wait.js';

@@ -17,38 +17,22 @@
  * before a byte is sent.
  */
 import { closeSync, lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname } from 'node:path';
 import { CogTokenError } from '../shared/errors.js';
+import { loadPeerCred, type PeerCred } from '../system/peercred.js';
 
-export interface NativeSocket {
-  peerUid(fd: number): number;
-  /** A connected Unix stream socket (close-on-exec, SO_SNDTIMEO/SO_RCVTIMEO = timeoutMs); throws with `code`. */
-  connectUnix(path: string, timeoutMs: number): number;
-}
-
-let loaded: NativeSocket | null | undefined;
+export type NativeSocket = Required<PeerCred>;
 
 /**
- * The native module (process.dlopen, a documented API; about 0.4 ms), or undefined where it was not built
- * (no compiler at install time, Windows) or is an older build without `connectUnix`.
+ * The native module (system/peercred.ts), or undefined where it was not built (no compiler at install time,
+ * Windows) or is an older build without `connectUnix`: then the path checks alone, as the daemon then
+ * relies on its socket's permissions.
  */
 export function nativeSocket(): NativeSocket | undefined {
-  if (loaded === undefined) {
-    loaded = null;
-    try {
-      // build/Release from the package root: two levels up from dist/client (the bundle) and src/client.
-      const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-      const m = { exports: {} as Partial<NativeSocket> };
-      process.dlopen(m, join(here, '..', '..', 'build', 'Release', 'peercred.node'));
-      if (typeof m.exports.peerUid === 'function' && typeof m.exports.connectUnix === 'function') {
-        loaded = m.exports as NativeSocket;
-      }
-    } catch {
-      // Not built: the path checks alone, as the daemon then relies on its socket's permissions.
-    }
-  }
-  return loaded ?? undefined;
+  const load = loadPeerCred();
+  return 'module' in load && typeof load.module.connectUnix === 'function'
+    ? (load.module as NativeSocket)
+    : undefined;
 }
 
 /** Whose uid this is, for messages: `nobody (uid 65534)`, or `uid 1234` when /etc/passwd does not say. */

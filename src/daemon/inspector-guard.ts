@@ -6,7 +6,7 @@
  */
 
 /** The variable that allows an inspector, for development only. */
-export const allowInspectVariable = 'COG_TOKEN_ALLOW_INSPECT';
+const allowInspectVariable = 'COG_TOKEN_ALLOW_INSPECT';
 
 const inspectOption = /(^|\s)--(inspect|inspect-brk|inspect-wait|inspect-port|debug-port)(=|\s|$)/;
 

@@ -16,9 +16,9 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { UnsafeStateError } from '../shared/errors.js';
-import { ensurePrivateDir } from '../shared/paths.js';
+import { ensurePrivateDir } from '../system/private-directory.js';
 
-export const keyBytes = 32;
+const keyBytes = 32;
 const nonceBytes = 12;
 const tagBytes = 16;
 const formatVersion = 1;
@@ -44,12 +44,16 @@ export function readKeyFile(file: string): KeyFileState {
   try {
     const st = fstatSync(fd);
     if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-      throw new UnsafeStateError(`key file ${file} belongs to another user (uid ${st.uid}): remove it`);
+      throw new UnsafeStateError({
+        problem: `key file ${file} belongs to another user (uid ${st.uid})`,
+        remedy: 'remove it',
+      });
     }
     if ((st.mode & 0o077) !== 0) {
-      throw new UnsafeStateError(
-        `key file ${file} can be read by other users (mode ${(st.mode & 0o777).toString(8)}): run chmod 600 ${file}`,
-      );
+      throw new UnsafeStateError({
+        problem: `key file ${file} can be read by other users (mode ${(st.mode & 0o777).toString(8)})`,
+        remedy: `run chmod 600 ${file}`,
+      });
     }
     if (!st.isFile() || st.size !== keyBytes) {
       return { kind: 'damaged', reason: `${st.size} bytes, expected ${keyBytes}` };
@@ -97,23 +101,6 @@ function syncDir(dir: string): void {
     }
   } catch {
     // Not every platform can fsync a directory; the link is still atomic.
-  }
-}
-
-/** The key in `file`, created when there is none. A damaged or unsafe key file is an error, never replaced. */
-export function loadOrCreateKey(file: string): Buffer {
-  const state = readKeyFile(file);
-  if (state.kind === 'ok') return state.key;
-  if (state.kind === 'damaged') {
-    throw new UnsafeStateError(
-      `key file ${file} is damaged (${state.reason}): move it aside and sign in again`,
-    );
-  }
-  try {
-    return createKeyFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return loadOrCreateKey(file);
   }
 }
 

@@ -10,6 +10,7 @@
  * `set` look for the entry in /proc/keys and treat such a keyring as unavailable.
  */
 import { readFileSync } from 'node:fs';
+import { messageOf } from '../shared/errors.js';
 
 interface Answer {
   ok: boolean;
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   } catch (error) {
     return reply({
       ok: false,
-      unavailable: `@napi-rs/keyring cannot be loaded (${(error as Error).message})`,
+      unavailable: `@napi-rs/keyring cannot be loaded (${messageOf(error)})`,
     });
   }
   const entry = new EntryClass(service, account);
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
         try {
           value = entry.getPassword();
         } catch (error) {
-          if (/no (matching )?entry|not found/i.test((error as Error).message)) value = null;
+          if (/no (matching )?entry|not found/i.test(messageOf(error))) value = null;
           else throw error;
         }
         return reply({ ok: true, value: value ?? null });
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
         return reply({ ok: false, error: `unknown operation ${op}` });
     }
   } catch (error) {
-    return reply({ ok: false, error: (error as Error).message });
+    return reply({ ok: false, error: messageOf(error) });
   }
 }
 

@@ -15,7 +15,8 @@ import { connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CogTokenError, UnsafeStateError } from '../shared/errors.js';
-import { ensurePrivateDir, type Paths } from '../shared/paths.js';
+import type { Paths } from '../shared/paths.js';
+import { ensurePrivateDir } from '../system/private-directory.js';
 import { log } from './log.js';
 import { checkSocketDirectory } from './socket-directory.js';
 

@@ -1,7 +1,7 @@
 /**
  * Who is at the other end of a connection: the peer's uid as the kernel recorded it at connect time
  * (SO_PEERCRED on Linux, getpeereid() on macOS and the BSDs), through the small native module
- * src/native/peercred.c that `npm install` builds (scripts/build-native.mjs). Node itself has no API for it.
+ * src/native/peercred.c (loaded by system/peercred.ts). Node itself has no API for it.
  *
  * The socket's 0700 directory and 0600 mode already keep other users out; this check is the second wall,
  * for a socket the daemon did not create (systemd socket activation) or permissions changed behind its back.
@@ -10,40 +10,15 @@
  * works (a Node whose sockets no longer expose their descriptor would make every peer "unknown"): the daemon
  * tests it at start on a connection to itself (selfTest) and reports what it found.
  */
-import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { messageOf } from '../shared/errors.js';
+import { loadPeerCred } from '../system/peercred.js';
 
-interface Native {
-  peerUid(fd: number): number;
-}
-
-/** Why the native module is not there, when it is not. */
-let missing: string | undefined;
-
-/** build/Release from the package root: two levels up from src/daemon and from dist/daemon alike. */
-function loadNative(): Native | undefined {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const file = join(root, 'build', 'Release', 'peercred.node');
-  try {
-    const native = createRequire(import.meta.url)(file) as Native;
-    if (typeof native.peerUid === 'function') return native;
-    missing = `${file} has no peerUid function`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    missing =
-      code === 'MODULE_NOT_FOUND'
-        ? `the native module ${file} is not built (no compiler at install time?)`
-        : `the native module ${file} does not load (${(error as Error).message.split('\n')[0]})`;
-  }
-  return undefined;
-}
-
-const native = loadNative();
+const load = loadPeerCred();
+const native = 'module' in load ? load.module : undefined;
 
 /** How this daemon checks its peers, or undefined when it cannot. */
-export const peerCheck: 'SO_PEERCRED' | 'getpeereid' | undefined = native
+const peerCheck: 'SO_PEERCRED' | 'getpeereid' | undefined = native
   ? process.platform === 'linux'
     ? 'SO_PEERCRED'
     : 'getpeereid'
@@ -71,7 +46,8 @@ export type PeerCheckState =
  * when that is our own uid. Bounded in time (the server is ours and listening, so it answers at once).
  */
 export function selfTest(socketFile: string, ownUid: number | undefined): Promise<PeerCheckState> {
-  if (!peerCheck) return Promise.resolve({ active: false, why: missing ?? 'no native module' });
+  if (!peerCheck)
+    return Promise.resolve({ active: false, why: 'missing' in load ? load.missing : 'no native module' });
   const method = peerCheck;
   if (ownUid === undefined) return Promise.resolve({ active: false, why: 'this platform has no uids' });
   return new Promise((resolve) => {
@@ -96,7 +72,7 @@ export function selfTest(socketFile: string, ownUid: number | undefined): Promis
           done({ active: false, why: "a socket's descriptor could not be read in this Node.js" });
         else done({ active: false, why: `the self-test read uid ${uid}, not ${ownUid}` });
       } catch (error) {
-        done({ active: false, why: `${method} failed on the self-test (${(error as Error).message})` });
+        done({ active: false, why: `${method} failed on the self-test (${messageOf(error)})` });
       }
     });
   });

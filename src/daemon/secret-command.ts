@@ -3,9 +3,9 @@
  * line ending, is the secret. Bounded in time (the profile's command_timeout; then its process group is
  * killed) and size; the secret stays in memory. A failure says how the command ended, never what it printed.
  */
-import { runBoundedCommand } from '../shared/bounded-command.js';
 import type { ProfileConfig } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
+import { runBoundedCommand } from '../system/bounded-command.js';
 
 const maxBytes = 16 * 1024;
 

@@ -14,9 +14,10 @@ import { UnsafeStateError } from '../shared/errors.js';
 const ownDirectoryAdvice = 'use a directory of your own, e.g. $XDG_RUNTIME_DIR/cog-token';
 
 function refuse(socketFile: string, problem: string, advice = ownDirectoryAdvice): never {
-  throw new UnsafeStateError(
-    `refusing the socket path ${socketFile}: ${problem}, so another user could put a socket of their own there: ${advice}`,
-  );
+  throw new UnsafeStateError({
+    problem: `refusing the socket path ${socketFile}: ${problem}, so another user could put a socket of their own there`,
+    remedy: advice,
+  });
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {

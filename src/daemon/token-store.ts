@@ -14,7 +14,7 @@ import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UnsafeStateError } from '../shared/errors.js';
-import { ensurePrivateDir } from '../shared/paths.js';
+import { ensurePrivateDir } from '../system/private-directory.js';
 import { createKeyFile, keyCheck, readKeyFile, seal, unseal } from './key-file.js';
 import { log } from './log.js';
 

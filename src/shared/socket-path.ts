@@ -3,7 +3,7 @@
  * env-paths; the `get` hot path needs only this one, and env-paths loads `node:os` (about 1 ms of a 75 ms
  * command). This module replays env-paths' rule for the cache directory where it is a function of the
  * environment (HOME set, not Windows) and says `undefined` elsewhere, where the caller falls back to
- * resolvePaths(). paths.ts uses it too, and test/socket-path.test.ts checks both agree.
+ * resolvePaths(). paths.ts uses it too, and test/quick-socket.test.ts checks both agree.
  */
 import { join } from 'node:path';
 

@@ -16,8 +16,8 @@
  *   claim    = HMAC-SHA256(key, poolName ‖ userId ‖ base64decode(SECRET_BLOCK) ‖ TIMESTAMP)
  *
  * For devices, poolName := DeviceGroupKey, userId := DeviceKey and password := the device password.
- * Server-side counterparts (for test doubles) live in ./srp-server.ts and reuse computeX/computeU/deriveKey
- * from here, so each formula is written once.
+ * The server side (for the test double) lives in test/support/srp-server.ts and reuses computeX, computeU
+ * and deriveKey from here, so each formula is written once.
  *
  * Wire encodings: SRP_A is sent as `A.toString(16)` (plain lowercase hex, not padded); SRP_B and SALT are
  * received as hex and parsed with {@link hexToBigInt}.

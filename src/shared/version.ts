@@ -1,2 +1,2 @@
-/** Kept equal to package.json's version by test/version.test.ts. */
+/** Kept equal to package.json's version by test/config.test.ts. */
 export const version = '0.1.0';

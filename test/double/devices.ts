@@ -2,7 +2,7 @@
  * Remembered devices: ConfirmDevice (stores the SRP verifier and salt the client made for its device
  * password), UpdateDeviceStatus, GetDevice, ListDevices, ForgetDevice and AdminForgetDevice.
  */
-import { parseDeviceVerifier } from '../../src/shared/srp-server.js';
+import { parseDeviceVerifier } from '../support/srp-server.js';
 import {
   CognitoError,
   deviceNotFound,
@@ -17,7 +17,7 @@ import type { DeviceRecord, PoolState } from './state.js';
 import { authorize } from './tokens.js';
 
 /** DeviceType as the API returns it (dates as epoch seconds, the JSON protocol's timestamp format). */
-export function deviceType(device: DeviceRecord): Json {
+function deviceType(device: DeviceRecord): Json {
   return {
     DeviceKey: device.key,
     DeviceAttributes: [

@@ -1,5 +1,5 @@
 /**
- * The server half of PASSWORD_VERIFIER and DEVICE_PASSWORD_VERIFIER, on top of src/shared/srp-server.ts (no
+ * The server half of PASSWORD_VERIFIER and DEVICE_PASSWORD_VERIFIER, on top of test/support/srp-server.ts (no
  * SRP math here): issue SALT / SRP_B / SECRET_BLOCK, then check the client's PASSWORD_CLAIM_SIGNATURE over
  * the TIMESTAMP exactly as the client sent it.
  */
@@ -11,7 +11,7 @@ import {
   serverPasswordAuthenticationKey,
   userVerifier,
   verifyClaimSignature,
-} from '../../src/shared/srp-server.js';
+} from '../support/srp-server.js';
 import { invalidParameter, type Json, optString } from './errors.js';
 
 export interface SrpState {
@@ -97,7 +97,7 @@ const MONTH = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const TIMESTAMP = new RegExp(`^${WEEKDAY} ${MONTH} (\\d{1,2}) (\\d\\d):(\\d\\d):(\\d\\d) UTC (\\d{4})$`);
 
 /** True when the text is a real UTC time written the way formatTimestamp writes it (round trip). */
-export function isCognitoTimestamp(text: string): boolean {
+function isCognitoTimestamp(text: string): boolean {
   const m = TIMESTAMP.exec(text);
   if (!m) return false;
   const month = MONTH.slice(1, -1)

@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { poolNameOf, secretHash } from '../../src/shared/srp.js';
-import { randomSalt, userVerifier } from '../../src/shared/srp-server.js';
+import { randomSalt, userVerifier } from '../support/srp-server.js';
 import { CognitoError, invalidParameter, notAuthorized, resourceNotFound } from './errors.js';
 import type { SrpState } from './srp-flows.js';
 

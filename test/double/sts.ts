@@ -16,9 +16,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { DoubleCall } from './cognito-double.js';
 import { ACCOUNT_ID, type IdentityPools, type IssuedCredentials } from './identity-pool.js';
 
-export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 /** The role session name Cognito identity pools give the credentials they hand out. */
-export const COGNITO_SESSION_NAME = 'CognitoIdentityCredentials';
+const COGNITO_SESSION_NAME = 'CognitoIdentityCredentials';
 
 /** A request the STS endpoint takes: a POST with a form body and no X-Amz-Target. */
 export function isStsRequest(req: IncomingMessage): boolean {
@@ -30,7 +30,7 @@ export function isStsRequest(req: IncomingMessage): boolean {
   );
 }
 
-export class StsError extends Error {
+class StsError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -41,7 +41,7 @@ export class StsError extends Error {
   }
 }
 
-export interface StsAnswer {
+interface StsAnswer {
   status: number;
   requestId: string;
   body: string;
@@ -77,7 +77,7 @@ export async function serveSts(
 }
 
 /** Verifies and answers one STS request (`text` is its body). Never throws. */
-export async function answerSts(
+async function answerSts(
   identity: IdentityPools,
   now: number,
   req: IncomingMessage,

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { CognitoDouble } from '../double/cognito-double.js';
 
-export const AWS_CLI = '/usr/bin/aws';
+const AWS_CLI = '/usr/bin/aws';
 
 /** `.ci/run` installs Debian's `awscli` when `/usr/bin/aws` is missing. */
 export function requireAwsCli(): void {

@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Debian's package `chromium`; CI installs it (`apt-get install -y chromium`). */
-export const CHROMIUM = '/usr/bin/chromium';
-export const DRIVER = fileURLToPath(new URL('./browser-driver.mjs', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const DRIVER = fileURLToPath(new URL('./browser-driver.mjs', import.meta.url));
 
 export function chromiumInstalled(): boolean {
   return existsSync(CHROMIUM);

@@ -3,73 +3,31 @@
  * the real command line (dist/client/main.js) as a user would.
  */
 import { execFile, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pidAlive, type RunResult, World, waitUntil } from '../../src/bench/world.js';
 import { TokenStore } from '../../src/daemon/token-store.js';
 import type { Emulator, Pool } from '../../src/emulator/harness.js';
+import { waitUntil } from '../../src/testing/poll.js';
+import { pidAlive, type RunResult, World, WorldFiles } from '../../src/testing/world.js';
 import { collectOutput } from './run-with-input.js';
 import { isSecretName, scanEnvironment, tokensIn } from './secret-scan.js';
 
-// The benchmark's helpers, for the tests too: one way to poll with a deadline and to tell a live process.
+// src/testing's helpers, shared with the benchmark: one way to poll with a deadline and to tell a live process.
 export { pidAlive, type RunResult, waitUntil };
 
 export const cli = resolve(import.meta.dirname, '../../dist/client/main.js');
 
-export class CogEnv {
-  readonly env: Record<string, string>;
-  readonly configFile: string;
-  readonly runtimeDir: string;
-  readonly socketFile: string;
-  readonly lockFile: string;
-  readonly logFile: string;
-  readonly databaseFile: string;
-  readonly keyFile: string;
+export class CogEnv extends WorldFiles {
   /** Secrets this environment has seen (tokens printed, passwords and codes passed in): see secret-scan.ts. */
   readonly secrets = new Set<string>();
 
-  private constructor(readonly root: string) {
-    this.configFile = join(root, 'config', 'cog-token', 'config.toml');
-    this.runtimeDir = join(root, 'run', 'cog-token');
-    this.socketFile = join(this.runtimeDir, 'sock');
-    this.lockFile = join(this.runtimeDir, 'daemon.lock');
-    this.logFile = join(root, 'state', 'cog-token', 'daemon.log');
-    this.databaseFile = join(root, 'data', 'cog-token', 'tokens.db');
-    this.keyFile = join(root, 'state', 'cog-token', 'store.key');
-    this.env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: root,
-      XDG_CONFIG_HOME: join(root, 'config'),
-      XDG_DATA_HOME: join(root, 'data'),
-      XDG_STATE_HOME: join(root, 'state'),
-      XDG_CACHE_HOME: join(root, 'cache'),
-      XDG_RUNTIME_DIR: join(root, 'run'),
-      COG_TOKEN_LOG: process.env.COG_TOKEN_LOG ?? 'debug',
-    };
-  }
-
-  /** A short path under /tmp: socket paths must stay under 108 bytes. */
   static create(): CogEnv {
-    const root = mkdtempSync('/tmp/cogt-');
-    mkdirSync(join(root, 'config', 'cog-token'), { recursive: true });
-    mkdirSync(join(root, 'run'), { mode: 0o700 });
-    return new CogEnv(root);
+    return new CogEnv(WorldFiles.makeRoot('/tmp/cogt-'), {
+      COG_TOKEN_LOG: process.env.COG_TOKEN_LOG ?? 'debug',
+    });
   }
 
-  /** 0600, as the README advises (a test that wants a looser mode chmods it). */
-  writeConfig(text: string): void {
-    writeFileSync(this.configFile, text, { mode: 0o600 });
-  }
-
-  /** A [profiles.NAME] table for a pool on the emulator (the benchmark's, with the emulator's endpoint). */
+  /** A [profiles.NAME] table for a pool on the emulator (World.profile, with the emulator's endpoint). */
   static profile(
     name: string,
     emu: Emulator,
@@ -130,15 +88,6 @@ export class CogEnv {
       return store.load(profile)?.tokens?.refreshToken;
     } finally {
       store.close();
-    }
-  }
-
-  daemonPid(): number | undefined {
-    try {
-      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
-      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
-    } catch {
-      return undefined;
     }
   }
 

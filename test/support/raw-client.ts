@@ -3,7 +3,7 @@
  * requests with fields a test wants to control, several requests on one connection.
  */
 import type { Socket } from 'node:net';
-import { openSocket } from '../../src/bench/daemon-socket.js';
+import { openSocket } from '../../src/testing/daemon-socket.js';
 
 export interface Reply {
   v?: number;

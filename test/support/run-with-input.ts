@@ -4,7 +4,7 @@
  * protocol, shell pipelines); CogEnv.run and the demo test use collectOutput with their own spawn.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { RunResult } from '../../src/bench/world.js';
+import type { RunResult } from '../../src/testing/world.js';
 
 /** Collects a started child's stdout and stderr until it closes; after `timeoutMs` it gets `signal`. */
 export function collectOutput(

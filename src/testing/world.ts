@@ -1,9 +1,9 @@
 /**
- * An isolated cog-token world for the benchmark and the shared-work test: its own XDG directories, config
- * file and daemon, driven through the built command line (dist/client/main.js) and daemon
- * (dist/daemon/main.js), as a user's shell would.
+ * An isolated cog-token world for the tests and the benchmark: its own XDG directories, config file and
+ * daemon, driven through the built command line (dist/client/main.js) and daemon (dist/daemon/main.js), as
+ * a user's shell would.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,11 +11,12 @@ import { daemonNodeOptions } from '../client/daemon-connection.js';
 import type { Pool } from '../emulator/harness.js';
 import { protocolVersion } from '../shared/protocol.js';
 import { requestOnce } from './daemon-socket.js';
+import { waitUntil } from './poll.js';
 
-/** Two levels up from src/bench or dist/bench: the package root. */
+/** Two levels up from src/testing (or dist/bench, where the benchmark bundles this): the package root. */
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliEntry = join(packageRoot, 'dist/client/main.js');
-export const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
+const daemonEntry = join(packageRoot, 'dist/daemon/main.js');
 
 /**
  * The Node that runs the daemons the benchmark starts: COG_TOKEN_BENCH_DAEMON_NODE (`--daemon-node`), else
@@ -33,22 +34,6 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function waitUntil<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let wait = 2;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, wait));
-    wait = Math.min(wait * 2, 50);
-  }
-}
-
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -58,30 +43,31 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Resident memory of a process in bytes (VmRSS), or undefined when it is gone. */
-export function residentBytes(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export class World {
+/**
+ * The files of an isolated world under its root, and the environment that points cog-token at them (only
+ * what a user's shell would pass that matters here; no session bus, so the key lives in a file).
+ */
+export class WorldFiles {
   readonly env: Record<string, string>;
   readonly configFile: string;
+  readonly runtimeDir: string;
   readonly socketFile: string;
   readonly lockFile: string;
   readonly logFile: string;
-  private daemon?: ChildProcess;
+  readonly databaseFile: string;
+  readonly keyFile: string;
 
-  private constructor(readonly root: string) {
+  protected constructor(
+    readonly root: string,
+    extraEnv: Record<string, string> = {},
+  ) {
     this.configFile = join(root, 'config', 'cog-token', 'config.toml');
-    this.socketFile = join(root, 'run', 'cog-token', 'sock');
-    this.lockFile = join(root, 'run', 'cog-token', 'daemon.lock');
+    this.runtimeDir = join(root, 'run', 'cog-token');
+    this.socketFile = join(this.runtimeDir, 'sock');
+    this.lockFile = join(this.runtimeDir, 'daemon.lock');
     this.logFile = join(root, 'state', 'cog-token', 'daemon.log');
-    // Only what a user's shell would pass that matters here; no session bus, so the key lives in a file.
+    this.databaseFile = join(root, 'data', 'cog-token', 'tokens.db');
+    this.keyFile = join(root, 'state', 'cog-token', 'store.key');
     this.env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: root,
@@ -90,19 +76,40 @@ export class World {
       XDG_STATE_HOME: join(root, 'state'),
       XDG_CACHE_HOME: join(root, 'cache'),
       XDG_RUNTIME_DIR: join(root, 'run'),
+      ...extraEnv,
     };
   }
 
-  /** A short path under /tmp: socket paths must stay under 108 bytes. */
-  static create(): World {
-    const root = mkdtempSync('/tmp/cogb-');
+  /** A new root: a short path under /tmp (socket paths must stay under 108 bytes), with its config and run dirs. */
+  protected static makeRoot(prefix: string): string {
+    const root = mkdtempSync(prefix);
     mkdirSync(join(root, 'config', 'cog-token'), { recursive: true });
     mkdirSync(join(root, 'run'), { mode: 0o700 });
-    return new World(root);
+    return root;
   }
 
+  /** 0600, as the README advises (a test that wants a looser mode chmods it). */
   writeConfig(text: string): void {
     writeFileSync(this.configFile, text, { mode: 0o600 });
+  }
+
+  /** The pid the daemon's lock file names, while that process lives. */
+  daemonPid(): number | undefined {
+    try {
+      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
+      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** A world for the benchmark and the shared-work scenarios: it starts and stops its daemon itself. */
+export class World extends WorldFiles {
+  private daemon?: ChildProcess;
+
+  static create(): World {
+    return new World(WorldFiles.makeRoot('/tmp/cogb-'));
   }
 
   /** A [profiles.NAME] table for a pool on the emulator (or a proxy in front of it: `endpoint`). */
@@ -148,34 +155,6 @@ export class World {
   }
 
   /**
-   * The CPU time (user + system, ms) `node <args>` takes, by `perf stat -e task-clock`; undefined where perf
-   * cannot count. Less disturbed than wall time when other work shares the cores: a process waiting for a
-   * core costs no CPU time.
-   */
-  cpuNode(args: string[]): number | undefined {
-    const r = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', '--', process.execPath, ...args], {
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) return undefined;
-    const line = r.stderr.split('\n').find((l) => l.includes(',task-clock'));
-    const ms = Number(line?.split(',')[0]);
-    return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-  }
-
-  /**
-   * Runs `node <args>` in this world with stdout and stderr captured, as `$(...)` would, and returns the wall
-   * time in ms from spawn to exit. Synchronous: nothing else in this process competes while it runs.
-   */
-  timeNode(args: string[]): { ms: number; code: number | null; stdout: string } {
-    const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    return { ms, code: r.status, stdout: String(r.stdout) };
-  }
-
-  /**
    * Starts a daemon and waits until it answers: detached, its log in the usual file, with the Node options
    * a client gives a daemon it starts (daemon-connection.ts), plus `nodeArgs` (profiling, experiments).
    */
@@ -202,16 +181,6 @@ export class World {
       return r.type === 'result' && 'pid' in r && r.pid === pid;
     } catch {
       return false;
-    }
-  }
-
-  /** The pid the daemon's lock file names, while that process lives. */
-  daemonPid(): number | undefined {
-    try {
-      const pid = Number.parseInt(readFileSync(this.lockFile, 'utf8'), 10);
-      return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
-    } catch {
-      return undefined;
     }
   }
 

@@ -9,8 +9,9 @@
 import type { Emulator, Pool } from '../emulator/harness.js';
 import type { DaemonMessage } from '../shared/protocol.js';
 import { CountingProxy } from './counting-proxy.js';
-import { DaemonSocket, type GetOutcome } from './daemon-socket.js';
-import { World, waitUntil } from './world.js';
+import { DaemonSocket, type GetOutcome, requestOnce } from './daemon-socket.js';
+import { waitUntil } from './poll.js';
+import { World } from './world.js';
 
 const password = 'Shared-Work-Pa55!';
 
@@ -37,18 +38,19 @@ interface Setup {
   pool: Pool;
 }
 
-async function setUp(emu: Emulator, pool: Pool, profiles: string[]): Promise<Setup> {
+/** Runs a scenario in a world of its own, profile `dev` behind a counting proxy, and tears it down after. */
+async function inWorld<T>(emu: Emulator, pool: Pool, scenario: (s: Setup) => Promise<T>): Promise<T> {
   const proxy = await CountingProxy.start(() => emu.endpoint);
   const world = World.create();
-  for (const name of profiles) await emu.createUser(pool, name, password);
-  world.writeConfig(profiles.map((name) => World.profile(name, proxy.endpoint, pool, name)).join('\n'));
-  await world.startDaemon();
-  return { world, proxy, pool };
-}
-
-async function tearDown(s: Setup): Promise<void> {
-  await s.world.cleanup();
-  await s.proxy.stop();
+  try {
+    await emu.createUser(pool, 'dev', password);
+    world.writeConfig(World.profile('dev', proxy.endpoint, pool, 'dev'));
+    await world.startDaemon();
+    return await scenario({ world, proxy, pool });
+  } finally {
+    await world.cleanup();
+    await proxy.stop();
+  }
 }
 
 function tokenOf(reply: DaemonMessage): string | undefined {
@@ -117,8 +119,7 @@ function claims(token: string): { exp: number } {
  */
 export async function refreshAfterExpiry(emu: Emulator, callers = 200): Promise<SharedWorkOutcome> {
   const pool = await emu.createPool({ accessTokenSeconds: 6, idTokenSeconds: 6 });
-  const s = await setUp(emu, pool, ['dev']);
-  try {
+  return inWorld(emu, pool, async (s) => {
     const pid = s.world.daemonPid() as number;
     const before = await getWithPassword(s.world, 'dev');
     // The refresh timer is due 1.5 s before expiry (a quarter of the lifetime): freeze well before that.
@@ -129,10 +130,8 @@ export async function refreshAfterExpiry(emu: Emulator, callers = 200): Promise<
       process.kill(pid, 'SIGCONT');
       throw error;
     }
-    return await burst(s, 'refresh after expiry', 'dev', callers, before, () => process.kill(pid, 'SIGCONT'));
-  } finally {
-    await tearDown(s);
-  }
+    return burst(s, 'refresh after expiry', 'dev', callers, before, () => process.kill(pid, 'SIGCONT'));
+  });
 }
 
 /**
@@ -140,35 +139,18 @@ export async function refreshAfterExpiry(emu: Emulator, callers = 200): Promise<
  * daemon knows the emulator's refresh API: the callers' gets are what starts the refresh.
  */
 export async function refreshAfterInvalidate(emu: Emulator, callers = 200): Promise<SharedWorkOutcome> {
-  const pool = await emu.createPool();
-  const s = await setUp(emu, pool, ['dev']);
-  try {
+  return inWorld(emu, await emu.createPool(), async (s) => {
     await getWithPassword(s.world, 'dev');
-    const invalidate = async () => {
-      const socket = await DaemonSocket.open(s.world.socketFile);
-      try {
-        await socket.request({ v: 1, op: 'invalidate', profile: 'dev' });
-      } finally {
-        socket.close();
-      }
-    };
+    const invalidate = () => requestOnce(s.world.socketFile, { v: 1, op: 'invalidate', profile: 'dev' });
     // Once, so that the probe of GetTokensFromRefreshToken is behind us.
     await invalidate();
     const before = await getWithPassword(s.world, 'dev');
     await invalidate();
-    return await burst(s, 'refresh after invalidate', 'dev', callers, before);
-  } finally {
-    await tearDown(s);
-  }
+    return burst(s, 'refresh after invalidate', 'dev', callers, before);
+  });
 }
 
 /** A profile never signed in: every caller can answer the password question; one is asked. */
 export async function concurrentSignIn(emu: Emulator, callers = 200): Promise<SharedWorkOutcome> {
-  const pool = await emu.createPool();
-  const s = await setUp(emu, pool, ['dev']);
-  try {
-    return await burst(s, 'sign-in', 'dev', callers, undefined);
-  } finally {
-    await tearDown(s);
-  }
+  return inWorld(emu, await emu.createPool(), (s) => burst(s, 'sign-in', 'dev', callers, undefined));
 }

@@ -1,7 +1,7 @@
 /**
- * Server side of Cognito's SRP-6a variant, for test doubles that play Cognito (the client never needs it).
- * It reuses computeX / computeU / deriveKey / claimSignature from ./srp.ts, so client and server share every
- * formula except the two that differ by role:
+ * Server side of Cognito's SRP-6a variant, for the test double that plays Cognito (test-only: the client
+ * never needs it). It reuses computeX / computeU / deriveKey / claimSignature from src/shared/srp.ts, so
+ * client and server share every formula except the two that differ by role:
  *
  *   B = (k·v + g^b) mod N
  *   S = (A · v^u)^b mod N         (equal to the client's ((B − k·g^x) mod N)^(a + u·x) mod N)
@@ -23,7 +23,7 @@ import {
   k,
   modPow,
   N,
-} from './srp.js';
+} from '../../src/shared/srp.js';
 
 /** A random positive salt of `bytes` bytes (16 by default, the size clients use for device salts). */
 export function randomSalt(bytes = 16): bigint {
