@@ -48,7 +48,8 @@ const lazyOutside = {
   name: 'lazy-outside',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      if (/\/daemon\/main\.js$/.test(args.path)) return { path: args.path, external: true };
+      // From dist/client, wherever in src/client the import is written.
+      if (/\/daemon\/main\.js$/.test(args.path)) return { path: '../daemon/main.js', external: true };
       if (args.kind !== 'dynamic-import') return undefined;
       const source = join(args.resolveDir, args.path).replace(/\.js$/, '.ts');
       const name = lazyClient[source.slice(root.length)];

@@ -19,7 +19,7 @@ import type { GetArgs } from './get-args.js';
 import { writeOut } from './output.js';
 import { formatToken } from './output-formats.js';
 import { askOnce } from './quick-socket.js';
-import { say } from './report.js';
+import { say } from './say.js';
 
 type GetResult = Extract<Result, { op: 'get' }>;
 
