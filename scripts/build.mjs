@@ -19,7 +19,8 @@
  *   their packages from node_modules.
  *
  * Each file is self-contained, so a module such as shared/errors.ts exists once per file: code that crosses
- * files compares error codes, not classes (client/requests.ts reportFailure).
+ * files compares error codes, not classes (client/runner.ts reportFailure); test/bundles.test.ts checks it
+ * against dist/bundles.json (which sources each file holds), written below. ARCHITECTURE.md says why.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -146,6 +147,19 @@ const results = await Promise.all([
   build({ ...esm, outdir: join(staging, 'emulator'), entryPoints: { demo: 'src/emulator/demo.ts' } }),
   build({ ...esm, outdir: join(staging, 'bench'), entryPoints: { main: 'src/bench/main.ts' } }),
 ]);
+
+// Which sources each output file holds (test/bundles.test.ts reads it: instanceof across bundle files).
+const bundled = Object.fromEntries(
+  results.flatMap((result) =>
+    Object.entries(result.metafile.outputs)
+      .filter(([file]) => file.endsWith('.js'))
+      .map(([file, output]) => [
+        file.replace(/^\.tmp\/dist-\d+/, 'dist'),
+        { entry: output.entryPoint, inputs: Object.keys(output.inputs).filter((i) => i.startsWith('src/')) },
+      ]),
+  ),
+);
+writeFileSync(join(staging, 'bundles.json'), `${JSON.stringify(bundled, null, 1)}\n`);
 
 const live = join(root, 'dist');
 const old = join(root, '.tmp', `dist-old-${process.pid}`);
