@@ -4,25 +4,30 @@ import { isProfileName, maxTimeoutSeconds } from '../shared/protocol.js';
 
 export function profileArg(value: unknown): string {
   if (!isProfileName(value)) {
-    throw new CogTokenError(
-      'usage',
-      `"${String(value)}" is not a profile name: use letters, digits, '.', '_' or '-'`,
-    );
+    throw new CogTokenError('usage', {
+      problem: `"${String(value)}" is not a profile name`,
+      remedy: "use letters, digits, '.', '_' or '-'",
+    });
   }
   return value;
 }
 
 export function checkMinValid(minValid: number | undefined): void {
   if (minValid !== undefined && (!Number.isFinite(minValid) || minValid < 0)) {
-    throw new CogTokenError('usage', '--min-valid takes a number of seconds');
+    throw new CogTokenError('usage', {
+      where: '--min-valid',
+      problem: 'not a number of seconds',
+      remedy: 'give one, e.g. --min-valid 60',
+    });
   }
 }
 
 export function checkTimeout(timeout: number | undefined): void {
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0 || timeout > maxTimeoutSeconds)) {
-    throw new CogTokenError(
-      'usage',
-      `--timeout takes a number of seconds above 0, at most ${maxTimeoutSeconds}`,
-    );
+    throw new CogTokenError('usage', {
+      where: '--timeout',
+      problem: 'not a number of seconds above 0',
+      remedy: `give one, at most ${maxTimeoutSeconds}`,
+    });
   }
 }

@@ -37,10 +37,10 @@ export async function asking(options: {
     async answer(ask: Ask): Promise<Answer> {
       if (ownProfile === undefined || ask.profile !== profile) {
         // The daemon never does this: whatever answers on the socket is not to be told anything.
-        throw new CogTokenError(
-          'daemon-unreachable',
-          `the daemon asked about profile ${ask.profile}, which this command did not ask for: nothing was answered`,
-        );
+        throw new CogTokenError('daemon-unreachable', {
+          problem: `the daemon asked about profile ${ask.profile}, which this command did not ask for`,
+          remedy: 'nothing was answered',
+        });
       }
       const own = await ownProfile();
       const command =
