@@ -15,9 +15,8 @@ export function profileArg(value: unknown): string {
 export function checkMinValid(minValid: number | undefined): void {
   if (minValid !== undefined && (!Number.isFinite(minValid) || minValid < 0)) {
     throw new CogTokenError('usage', {
-      where: '--min-valid',
-      problem: 'not a number of seconds',
-      remedy: 'give one, e.g. --min-valid 60',
+      problem: '--min-valid takes a number of seconds',
+      remedy: 'e.g. --min-valid 60',
     });
   }
 }
@@ -25,9 +24,8 @@ export function checkMinValid(minValid: number | undefined): void {
 export function checkTimeout(timeout: number | undefined): void {
   if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0 || timeout > maxTimeoutSeconds)) {
     throw new CogTokenError('usage', {
-      where: '--timeout',
-      problem: 'not a number of seconds above 0',
-      remedy: `give one, at most ${maxTimeoutSeconds}`,
+      problem: `--timeout takes a number of seconds above 0, at most ${maxTimeoutSeconds}`,
+      remedy: 'e.g. --timeout 10',
     });
   }
 }

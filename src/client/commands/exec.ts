@@ -4,6 +4,7 @@ import { getToken } from '../requests.js';
 import { checkCommand, runWithEnv } from '../run-with-env.js';
 import { defineCommand } from '../runner.js';
 import { say } from '../say.js';
+import { tokenOptions } from './get.js';
 
 export const exec = defineCommand({
   command: 'exec <profile> [command..]',
@@ -14,11 +15,7 @@ export const exec = defineCommand({
       .usage('$0 exec <profile> -- <command> [args...]')
       .positional('profile', { type: 'string', demandOption: true })
       .positional('command', { type: 'string', array: true, describe: 'the command, after --' })
-      .option('token', {
-        choices: ['id', 'access'] as const,
-        describe: 'which token (default: the profile\'s "token")',
-      })
-      .option('min-valid', { type: 'number', describe: 'seconds the token must stay valid' })
+      .options(tokenOptions)
       .option('input', {
         type: 'boolean',
         default: true,

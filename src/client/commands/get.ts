@@ -4,17 +4,19 @@ import { runGet } from '../get-command.js';
 import { type Format, formats } from '../output-formats.js';
 import { defineCommand } from '../runner.js';
 
+/** The options `get` and `exec` share: which token, and how long it must stay valid. */
+export const tokenOptions = {
+  token: { choices: ['id', 'access'] as const, describe: 'which token (default: the profile\'s "token")' },
+  'min-valid': { type: 'number', describe: 'seconds the token must stay valid' },
+} as const;
+
 export const get = defineCommand({
   command: 'get <profile>',
   describe: 'print a valid token for the profile (and nothing else)',
   builder: (y) =>
     y
       .positional('profile', { type: 'string', demandOption: true })
-      .option('token', {
-        choices: ['id', 'access'] as const,
-        describe: 'which token (default: the profile\'s "token")',
-      })
-      .option('min-valid', { type: 'number', describe: 'seconds the token must stay valid' })
+      .options(tokenOptions)
       .option('timeout', {
         type: 'number',
         describe: `seconds to wait for Cognito before failing with exit 5 (default ${defaultTimeoutSeconds})`,
