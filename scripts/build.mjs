@@ -125,7 +125,7 @@ const results = await Promise.all([
     ...commonjs,
     outdir: join(staging, 'client'),
     entryPoints: {
-      main: 'src/client/main.ts',
+      main: 'src/client/get/main.ts',
       ...entries(['requests', 'answers', 'pinentry', 'terminal', 'config']),
     },
     plugins: [lazyOutside],

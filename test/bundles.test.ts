@@ -1,10 +1,19 @@
 /** `instanceof` across the build's bundle files (test/support/bundle-classes.ts says why and how). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type Bundles, crossBundleInstanceof } from './support/bundle-classes.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const read = (file: string) => (existsSync(`${root}${file}`) ? readFileSync(`${root}${file}`, 'utf8') : '');
+
+describe('bundles by folder', () => {
+  it('src/client/get is the hot path: dist/client/main.js holds it, and of the client nothing else', () => {
+    const bundles = JSON.parse(read('dist/bundles.json')) as Bundles;
+    const client = (bundles['dist/client/main.js']?.inputs ?? []).filter((f) => f.startsWith('src/client/'));
+    const folder = readdirSync(`${root}src/client/get`).map((f) => `src/client/get/${f}`);
+    expect(client.sort()).toEqual(folder.sort());
+  });
+});
 
 describe('instanceof across bundle files', () => {
   it('no code checks instanceof on a class whose instance may come from another bundle file', () => {
@@ -15,12 +24,12 @@ describe('instanceof across bundle files', () => {
     expect(crossBundleInstanceof(bundles, read)).toEqual([]);
     // The same build, with get-command.ts checking the class of what the full path (requests.js) throws.
     const bad = (f: string) =>
-      f === 'src/client/get-command.ts'
+      f === 'src/client/get/get-command.ts'
         ? `${read(f)}\nif (e instanceof CogTokenError) say(e.message);`
         : read(f);
     expect(crossBundleInstanceof(bundles, bad)).toContainEqual(
       expect.stringMatching(
-        /^src\/client\/get-command\.ts: instanceof CogTokenError, which .* makes in the file of src\/client\/requests\.ts$/,
+        /^src\/client\/get\/get-command\.ts: instanceof CogTokenError, which .* makes in the file of src\/client\/requests\.ts$/,
       ),
     );
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../src/bench/world.js';
 import { connectIfRunning, exchange } from '../src/client/daemon-connection.js';
-import { nativeSocket } from '../src/client/daemon-trust.js';
+import { nativeSocket } from '../src/client/get/daemon-trust.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { resolvePaths } from '../src/shared/paths.js';
 import { CogEnv, type RunResult } from './support/cog.js';

@@ -20,7 +20,7 @@ import { reload } from './commands/reload.js';
 import { service } from './commands/service.js';
 import { status } from './commands/status.js';
 import { stop } from './commands/stop.js';
-import { type Command, usageFailure } from './runner.js';
+import { type Command, usageFailure } from './get/runner.js';
 
 /** In the order `--help` lists them. */
 const commands: readonly Command[] = [

@@ -24,8 +24,8 @@ import {
 } from '../shared/protocol.js';
 import { parseStartLine, readyFdVariable } from '../shared/start-handshake.js';
 import { daemonEnvironment, daemonWorkingDirectory } from './daemon-environment.js';
-import { checkPeer, checkSocketPath, nativeSocket } from './daemon-trust.js';
-import { noAnswer, replyWaitMs } from './daemon-wait.js';
+import { checkPeer, checkSocketPath, nativeSocket } from './get/daemon-trust.js';
+import { noAnswer, replyWaitMs } from './get/daemon-wait.js';
 
 /** How long a daemon just started may take to say whether it listens (it takes a few hundred ms). */
 const startDeadlineMs = 15_000;

@@ -10,8 +10,8 @@ import { type Paths, resolvePaths } from '../shared/paths.js';
 import { encode, protocolVersion, type Request, type Result, type TokenKind } from '../shared/protocol.js';
 import { asking } from './asking.js';
 import { connectIfRunning, connectOrStart, exchange } from './daemon-connection.js';
-import { replyWaitMs } from './daemon-wait.js';
-import { say } from './say.js';
+import { replyWaitMs } from './get/daemon-wait.js';
+import { say } from './get/say.js';
 
 /** The result of a request: the daemon's answer to the operation sent (requestOn checks it). */
 export type ResultOf<R extends Request> = Result extends infer X

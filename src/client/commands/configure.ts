@@ -1,9 +1,9 @@
 /** `cog-token configure <profile>`: write a profile to config.toml (configure.ts). */
 import { resolvePaths } from '../../shared/paths.js';
-import { profileArg } from '../arg-checks.js';
 import { configureProfile } from '../configure.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
+import { profileArg } from '../get/arg-checks.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 
 export const configure = defineCommand({
   command: 'configure <profile>',

@@ -1,5 +1,5 @@
 /** `cog-token daemon`: the daemon in the foreground (what a service manager starts). */
-import { defineCommand } from '../runner.js';
+import { defineCommand } from '../get/runner.js';
 
 export const daemon = defineCommand({
   command: 'daemon',

@@ -1,11 +1,11 @@
 /** `cog-token devices <profile> [--forget KEY] [--json]`: the user's remembered devices at Cognito. */
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
-import { profileArg } from '../arg-checks.js';
 import { formatDevices } from '../devices-format.js';
+import { profileArg } from '../get/arg-checks.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { request } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 
 export const devices = defineCommand({
   command: 'devices <profile>',

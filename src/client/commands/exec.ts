@@ -1,9 +1,9 @@
 /** `cog-token exec <profile> -- <command>`: the command runs with the token in its environment. */
-import { checkMinValid, profileArg } from '../arg-checks.js';
+import { checkMinValid, profileArg } from '../get/arg-checks.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { getToken } from '../requests.js';
 import { checkCommand, runWithEnv } from '../run-with-env.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 import { tokenOptions } from './get.js';
 
 export const exec = defineCommand({

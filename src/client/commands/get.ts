@@ -1,8 +1,8 @@
 /** `cog-token get <profile>` in the forms main.ts leaves to yargs; both run get-command.ts. */
 import { defaultTimeoutSeconds } from '../../shared/protocol.js';
-import { runGet } from '../get-command.js';
-import { type Format, formats } from '../output-formats.js';
-import { defineCommand } from '../runner.js';
+import { runGet } from '../get/get-command.js';
+import { type Format, formats } from '../get/output-formats.js';
+import { defineCommand } from '../get/runner.js';
 
 /** The options `get` and `exec` share: which token, and how long it must stay valid. */
 export const tokenOptions = {

@@ -2,10 +2,10 @@
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
 import { clientConfig } from '../client-config.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { gitCredential, readCredentialRequest } from '../git-credential.js';
 import { getToken, request } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 
 /** git sets GIT_TERMINAL_PROMPT=0 when nobody may be asked on the terminal. */
 function gitAllowsTerminal(): boolean {

@@ -1,8 +1,8 @@
 /** `cog-token login <profile>`: a sign-in now, whatever is stored. */
-import { profileArg } from '../arg-checks.js';
+import { profileArg } from '../get/arg-checks.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { getToken } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 
 export const login = defineCommand({
   command: 'login <profile>',

@@ -1,10 +1,10 @@
 /** `cog-token logout <profile> [--local]`: revoke at Cognito, then forget the tokens here. */
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
-import { profileArg } from '../arg-checks.js';
+import { profileArg } from '../get/arg-checks.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { request } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 
 export const logout = defineCommand({
   command: 'logout <profile>',

@@ -2,9 +2,9 @@
 import { ExitStatus } from '../../shared/errors.js';
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { requestIfRunning } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 
 export const reload = defineCommand({
   command: 'reload',

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { CogTokenError } from '../../shared/errors.js';
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { requestIfRunning } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 import { fileStates, installFiles, type Platform, servicePlan, uninstallFiles } from '../service-install.js';
 
 /** The file a service manager runs: the client's entry point, main.js, beside the bundle this is in. */

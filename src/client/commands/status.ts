@@ -1,8 +1,8 @@
 /** `cog-token status [--json]`: the daemon and each profile, without starting a daemon. */
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
+import { defineCommand } from '../get/runner.js';
 import { requestIfRunning } from '../requests.js';
-import { defineCommand } from '../runner.js';
 import { formatStatus } from '../status-format.js';
 
 export const status = defineCommand({

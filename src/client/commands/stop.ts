@@ -1,9 +1,9 @@
 /** `cog-token stop`: stop the daemon, if one runs. */
 import { resolvePaths } from '../../shared/paths.js';
 import { protocolVersion } from '../../shared/protocol.js';
+import { defineCommand } from '../get/runner.js';
+import { say } from '../get/say.js';
 import { requestIfRunning } from '../requests.js';
-import { defineCommand } from '../runner.js';
-import { say } from '../say.js';
 
 export const stop = defineCommand({
   command: 'stop',

@@ -1,6 +1,6 @@
 /** One line on stderr for a message: what every command prints besides its output. */
-import { oneLine } from '../shared/errors.js';
-import { printable } from '../shared/printable.js';
+import { oneLine } from '../../shared/errors.js';
+import { printable } from '../../shared/printable.js';
 import { writeOut } from './output.js';
 
 export function say(line: string): void {

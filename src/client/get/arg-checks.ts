@@ -1,6 +1,6 @@
 /** Checks of command-line values shared by `get`'s hot path (get-command.ts) and the full command line. */
-import { CogTokenError } from '../shared/errors.js';
-import { isProfileName, maxTimeoutSeconds } from '../shared/protocol.js';
+import { CogTokenError } from '../../shared/errors.js';
+import { isProfileName, maxTimeoutSeconds } from '../../shared/protocol.js';
 
 export function profileArg(value: unknown): string {
   if (!isProfileName(value)) {

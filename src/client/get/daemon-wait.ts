@@ -8,7 +8,7 @@
  * the daemon's own timeout error arrives first. Without it, 30 s: a sign-in makes several calls to Cognito
  * between two messages, each bounded by the daemon's connect and request timeouts.
  */
-import { CogTokenError } from '../shared/errors.js';
+import { CogTokenError } from '../../shared/errors.js';
 
 export const defaultReplyWaitSeconds = 30;
 export const replyGraceSeconds = 5;

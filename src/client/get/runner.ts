@@ -11,7 +11,7 @@ import {
   exitStatusFor,
   isErrorCode,
   messageOf,
-} from '../shared/errors.js';
+} from '../../shared/errors.js';
 import { say } from './say.js';
 
 /**

@@ -21,5 +21,5 @@ if (get) {
     if (allWritten()) process.exit();
   });
 } else {
-  settle(import('./cli.js').then((cli) => cli.runCli(argv)));
+  settle(import('../cli.js').then((cli) => cli.runCli(argv)));
 }

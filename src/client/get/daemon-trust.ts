@@ -19,7 +19,7 @@
 import { closeSync, lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CogTokenError, messageOf } from '../shared/errors.js';
+import { CogTokenError, messageOf } from '../../shared/errors.js';
 
 export interface NativeSocket {
   peerUid(fd: number): number;
