@@ -35,9 +35,7 @@ const staging = join(root, '.tmp', `dist-${process.pid}`);
 const lazyClient = {
   'src/client/cli.ts': 'cli',
   'src/client/requests.ts': 'requests',
-  'src/client/answers.ts': 'answers',
-  'src/client/pinentry.ts': 'pinentry',
-  'src/client/terminal.ts': 'terminal',
+  'src/client/answering/answers.ts': 'answers',
   'src/shared/config.ts': 'config',
 };
 
@@ -126,7 +124,7 @@ const results = await Promise.all([
     outdir: join(staging, 'client'),
     entryPoints: {
       main: 'src/client/get/main.ts',
-      ...entries(['requests', 'answers', 'pinentry', 'terminal', 'config']),
+      ...entries(['requests', 'answers', 'config']),
     },
     plugins: [lazyOutside],
     supported: { 'dynamic-import': false },

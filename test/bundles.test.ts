@@ -13,6 +13,15 @@ describe('bundles by folder', () => {
     const folder = readdirSync(`${root}src/client/get`).map((f) => `src/client/get/${f}`);
     expect(client.sort()).toEqual(folder.sort());
   });
+
+  it('src/client/answering is dist/client/answers.js: the get paths load it only with a question', () => {
+    const bundles = JSON.parse(read('dist/bundles.json')) as Bundles;
+    const folder = readdirSync(`${root}src/client/answering`).map((f) => `src/client/answering/${f}`);
+    expect(bundles['dist/client/answers.js']?.inputs).toEqual(expect.arrayContaining(folder));
+    for (const other of ['dist/client/main.js', 'dist/client/requests.js']) {
+      expect(bundles[other]?.inputs.filter((f) => f.startsWith('src/client/answering/'))).toEqual([]);
+    }
+  });
 });
 
 describe('instanceof across bundle files', () => {

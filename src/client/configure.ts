@@ -20,7 +20,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { type AuthFlow, authFlows, type Config, type ProfileConfig, parseConfig } from '../shared/config.js';
 import { CogTokenError, ConfigError } from '../shared/errors.js';
-import { openTerminal, type Terminal } from './terminal.js';
+import { openTerminal, type Terminal } from './answering/terminal.js';
 
 export type TomlValue = string | string[];
 

@@ -32,7 +32,7 @@ function importsOf(file: string, text: string): Edge[] {
 }
 
 export function crossBundleInstanceof(bundles: Bundles, source: (file: string) => string): string[] {
-  const entries = new Set(Object.values(bundles).flatMap((b) => (b.entry ? [b.entry] : [])));
+  const outputOf = new Map(Object.entries(bundles).flatMap(([out, b]) => (b.entry ? [[b.entry, out]] : [])));
   const files = [...new Set(Object.values(bundles).flatMap((b) => b.inputs))];
   const text = new Map(files.map((f) => [f, source(f)]));
   const parent = new Map<string, string | undefined>();
@@ -52,6 +52,10 @@ export function crossBundleInstanceof(bundles: Bundles, source: (file: string) =
     for (const m of (text.get(checker) ?? '').matchAll(/\binstanceof\s+(\w+)/g)) {
       const cls = m[1] as string;
       if (!parent.has(cls)) continue; // A built-in (Error, Buffer): one per process.
+      // Its own files: loading one of them again is the same copy (Node's module cache).
+      const own = new Set(
+        Object.entries(bundles).flatMap(([out, b]) => (b.inputs.includes(checker) ? [out] : [])),
+      );
       // Modules the checker reaches through its imports, and the bundle entry it crossed into, if any.
       const seen = new Set<string>();
       const queue: { file: string; via?: string }[] = [{ file: checker }];
@@ -64,7 +68,8 @@ export function crossBundleInstanceof(bundles: Bundles, source: (file: string) =
           found.add(`${checker}: instanceof ${cls}, which ${file} makes in the file of ${via}`);
         }
         for (const e of importsOf(file, text.get(file) ?? source(file))) {
-          const crosses = e.dynamic && entries.has(e.target);
+          const into = e.dynamic ? outputOf.get(e.target) : undefined;
+          const crosses = into !== undefined && !own.has(into);
           queue.push({ file: e.target, ...(crosses ? { via: e.target } : via ? { via } : {}) });
         }
       }
