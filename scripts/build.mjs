@@ -7,11 +7,11 @@
  *   slower (the ESM loader), and loading better-sqlite3 through it costs more. dist/client and dist/daemon
  *   each hold a package.json that says `"type": "commonjs"`.
  * - One file per entry point: each module costs a lookup, a read and a compile.
- * - dist/client/main.js holds only the `get` hot path. What it needs only sometimes is a file of its own,
- *   loaded on first use: cli.js (yargs and every other command), requests.js (`get` when the daemon must be
- *   started or someone asked: node:net, env-paths), answers.js and pinentry.js (a question from the
- *   daemon), config.js (config.toml parsing, for --format header or a pinentry_program).
- *   terminal.js is there for the tests' fixtures.
+ * - dist/client/main.js holds only the `get` hot path (src/client/get). What it needs only sometimes is a
+ *   file of its own, loaded on first use: cli.js (yargs, src/client/commands), requests.js (`get` when the
+ *   daemon must be started or someone asked: node:net, env-paths), answers.js (src/client/answering: a
+ *   question from the daemon), config.js (config.toml parsing, for --format header or a pinentry_program).
+ *   ARCHITECTURE.md ("Build") has the table and why.
  * - dist/daemon/main.js is the daemon; files it starts as processes of their own (`new URL('./x.js',
  *   import.meta.url)`, e.g. keyring-helper.js) are bundled beside it. better-sqlite3 (native), the AWS SDK,
  *   qrcode and @napi-rs/keyring stay in node_modules; the daemon imports the last three on first use.
