@@ -7,11 +7,11 @@
  *   slower (the ESM loader), and loading better-sqlite3 through it costs more. dist/client and dist/daemon
  *   each hold a package.json that says `"type": "commonjs"`.
  * - One file per entry point: each module costs a lookup, a read and a compile.
- * - dist/client/main.js holds only the `get` hot path. What it needs only sometimes is a file of its own,
- *   loaded on first use: cli.js (yargs and every other command), requests.js (`get` when the daemon must be
- *   started or someone asked: node:net, env-paths), answers.js and pinentry.js (a question from the
- *   daemon), config.js (config.toml parsing, for --format header or a pinentry_program).
- *   terminal.js is there for the tests' fixtures.
+ * - dist/client/main.js holds only the `get` hot path (src/client/get). What it needs only sometimes is a
+ *   file of its own, loaded on first use: cli.js (yargs, src/client/commands), requests.js (`get` when the
+ *   daemon must be started or someone asked: node:net, env-paths), answers.js (src/client/answering: a
+ *   question from the daemon), config.js (config.toml parsing, for --format header or a pinentry_program).
+ *   ARCHITECTURE.md ("Build") has the table and why.
  * - dist/daemon/main.js is the daemon; files it starts as processes of their own (`new URL('./x.js',
  *   import.meta.url)`, e.g. keyring-helper.js) are bundled beside it. better-sqlite3 (native), the AWS SDK,
  *   qrcode and @napi-rs/keyring stay in node_modules; the daemon imports the last three on first use.
@@ -19,7 +19,8 @@
  *   their packages from node_modules.
  *
  * Each file is self-contained, so a module such as shared/errors.ts exists once per file: code that crosses
- * files compares error codes, not classes (client/requests.ts reportFailure).
+ * files compares error codes, not classes (client/runner.ts reportFailure); test/bundles.test.ts checks it
+ * against dist/bundles.json (which sources each file holds), written below. ARCHITECTURE.md says why.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,9 +35,7 @@ const staging = join(root, '.tmp', `dist-${process.pid}`);
 const lazyClient = {
   'src/client/cli.ts': 'cli',
   'src/client/requests.ts': 'requests',
-  'src/client/answers.ts': 'answers',
-  'src/client/pinentry.ts': 'pinentry',
-  'src/client/terminal.ts': 'terminal',
+  'src/client/answering/answers.ts': 'answers',
   'src/shared/config.ts': 'config',
 };
 
@@ -48,7 +47,8 @@ const lazyOutside = {
   name: 'lazy-outside',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      if (/\/daemon\/main\.js$/.test(args.path)) return { path: args.path, external: true };
+      // From dist/client, wherever in src/client the import is written.
+      if (/\/daemon\/main\.js$/.test(args.path)) return { path: '../daemon/main.js', external: true };
       if (args.kind !== 'dynamic-import') return undefined;
       const source = join(args.resolveDir, args.path).replace(/\.js$/, '.ts');
       const name = lazyClient[source.slice(root.length)];
@@ -123,8 +123,8 @@ const results = await Promise.all([
     ...commonjs,
     outdir: join(staging, 'client'),
     entryPoints: {
-      main: 'src/client/main.ts',
-      ...entries(['requests', 'answers', 'pinentry', 'terminal', 'config']),
+      main: 'src/client/get/main.ts',
+      ...entries(['requests', 'answers', 'config']),
     },
     plugins: [lazyOutside],
     supported: { 'dynamic-import': false },
@@ -145,6 +145,19 @@ const results = await Promise.all([
   build({ ...esm, outdir: join(staging, 'emulator'), entryPoints: { demo: 'src/emulator/demo.ts' } }),
   build({ ...esm, outdir: join(staging, 'bench'), entryPoints: { main: 'src/bench/main.ts' } }),
 ]);
+
+// Which sources each output file holds (test/bundles.test.ts reads it: instanceof across bundle files).
+const bundled = Object.fromEntries(
+  results.flatMap((result) =>
+    Object.entries(result.metafile.outputs)
+      .filter(([file]) => file.endsWith('.js'))
+      .map(([file, output]) => [
+        file.replace(/^\.tmp\/dist-\d+/, 'dist'),
+        { entry: output.entryPoint, inputs: Object.keys(output.inputs).filter((i) => i.startsWith('src/')) },
+      ]),
+  ),
+);
+writeFileSync(join(staging, 'bundles.json'), `${JSON.stringify(bundled, null, 1)}\n`);
 
 const live = join(root, 'dist');
 const old = join(root, '.tmp', `dist-old-${process.pid}`);

@@ -65,7 +65,7 @@ const allowed: Record<string, (i: Import, target: string) => boolean> = {
     t === 'emulator' ||
     t.startsWith('pkg:node:') ||
     t.startsWith('pkg:@aws-sdk/') ||
-    (t === 'client' && i.target.endsWith('client/answers.js')),
+    (t === 'client' && i.target.endsWith('client/answering/answers.js')),
   testing: (_i, t) =>
     t === 'shared' || t === 'client' || t === 'emulator' || t === 'testing' || t.startsWith('pkg:node:'),
   bench: (_i, t) =>

@@ -1,8 +1,8 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGetArgs } from '../src/client/get-args.js';
-import { quickSocketKind } from '../src/client/quick-socket.js';
+import { parseGetArgs } from '../src/client/get/get-args.js';
+import { quickSocketKind } from '../src/client/get/quick-socket.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CountingProxy } from '../src/testing/counting-proxy.js';
 import { CogEnv, cli, type RunResult } from './support/cog.js';

@@ -2,11 +2,13 @@
  * The daemon's life and the network's absence: unreachable Cognito, one refresh for many callers, the
  * foreground daemon and `stop`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { connectOrStart } from '../src/client/daemon-connection.js';
 import { ExitStatus } from '../src/shared/errors.js';
+import { resolvePaths } from '../src/shared/paths.js';
 import { CountingProxy } from '../src/testing/counting-proxy.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
@@ -17,6 +19,24 @@ const cleanups = new Cleanups();
 
 function newEnv(): CogEnv {
   return cleanups.newEnv();
+}
+
+/** The daemon started as a client starts it: a pipe on fd 3, named by COG_TOKEN_READY_FD. Resolves its line. */
+function startWithPipe(env: CogEnv): Promise<{ line: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(dirname(cli), '..', 'daemon', 'main.js')], {
+    env: { ...env.env, COG_TOKEN_READY_FD: '3' },
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  cleanups.push(async () => {
+    child.kill();
+  });
+  return new Promise((resolve) => {
+    let text = '';
+    child.stdio[3]?.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    child.stdio[3]?.once('close', () => resolve({ line: text, child }));
+  });
 }
 
 function claims(token: string): { exp: number; iat: number } {
@@ -103,7 +123,10 @@ describe('daemon lifecycle', () => {
     const r = await env.run(['get', 'dev', '--no-input'], { env: other });
     expect(r.stdout).toBe('');
     expect(r.code).toBe(ExitStatus.daemonUnreachable);
-    expect(r.stderr).toMatch(/the daemon exited with status 6\): see .*daemon\.log/);
+    // The daemon's own reason, from the start handshake: one line, not "see daemon.log".
+    expect(r.stderr).toMatch(
+      /^cog-token: another cog-token daemon already uses the token store in .* through another socket than .*other\/sock: use the same COG_TOKEN_SOCKET.*\n$/,
+    );
     expect(readFileSync(env.logFile, 'utf8')).toMatch(
       /another cog-token daemon already uses the token store in .* through another socket than .*other\/sock: use the same COG_TOKEN_SOCKET/,
     );
@@ -156,6 +179,38 @@ describe('daemon lifecycle', () => {
     expect(stderr).toMatch(/listening on/);
     expect(stderr).not.toMatch(/\(node:\d+\) Warning/);
     expect(stderr).not.toMatch(/eyJ/);
+  });
+
+  it('start handshake: ok once it listens, running when another daemon holds the lock, else its reason', async () => {
+    const env = newEnv();
+    env.writeConfig('');
+    const first = await startWithPipe(env);
+    expect(first.line).toBe('ok\n');
+    // Listening when it says so: no wait.
+    expect(JSON.parse((await env.run(['status', '--json'])).stdout).pid).toBe(first.child.pid);
+    const second = await startWithPipe(env);
+    expect(second.line).toBe('running\n');
+    expect((await env.run(['stop'])).code).toBe(0);
+    writeFileSync(env.socketFile, 'not a socket\n');
+    const refused = await startWithPipe(env);
+    expect(refused.line).toMatch(
+      new RegExp(
+        `^error unsafe-state ${env.socketFile} is a regular file, not a socket this daemon made.*\n$`,
+      ),
+    );
+  });
+
+  it('a daemon that dies before it says anything: the client says so, with its exit status and the log', async () => {
+    const env = newEnv();
+    // From the sources, the daemon's entry beside this module is src/daemon/main.js, which node cannot run:
+    // the process exits 1 without a line.
+    const paths = { ...resolvePaths(env.env), stateDir: dirname(env.logFile), logFile: env.logFile };
+    await expect(connectOrStart(paths)).rejects.toThrow(
+      new RegExp(
+        `^cannot reach the cog-token daemon at .* \\(the daemon exited with status 1\\): see ${env.logFile}`,
+      ),
+    );
+    expect(readFileSync(env.logFile, 'utf8')).toMatch(/Cannot find module .*src\/daemon\/main\.js/);
   });
 
   it('a second daemon started by hand sees the first and leaves', async () => {

@@ -8,7 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answerWithPinentry, askPinentry, findPinentry, pinentryForClient } from '../src/client/pinentry.js';
+import {
+  answerWithPinentry,
+  askPinentry,
+  findPinentry,
+  pinentryForClient,
+} from '../src/client/answering/pinentry.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import type { Ask } from '../src/shared/protocol.js';
 import { CogEnv, cli, pidAlive, waitUntil } from './support/cog.js';

@@ -27,8 +27,8 @@ async function start(command: string): Promise<Tmux> {
 }
 
 beforeAll(() => {
-  if (!existsSync(new URL('../dist/client/terminal.js', import.meta.url))) {
-    throw new Error('dist/client/terminal.js is missing: build first (npm run build)');
+  if (!existsSync(new URL('../dist/client/answers.js', import.meta.url))) {
+    throw new Error('dist/client/answers.js is missing: build first (npm run build)');
   }
 });
 

@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectIfRunning, exchange } from '../src/client/daemon-connection.js';
-import { nativeSocket } from '../src/client/daemon-trust.js';
+import { nativeSocket } from '../src/client/get/daemon-trust.js';
 import { ExitStatus } from '../src/shared/errors.js';
 import { resolvePaths } from '../src/shared/paths.js';
 import { waitUntil } from '../src/testing/poll.js';

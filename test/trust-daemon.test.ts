@@ -236,7 +236,13 @@ describe('the daemon deletes only what it made, and binds only where no one else
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(r.stderr).toMatch(/daemon exited with status 7/);
+    // The daemon's reason and exit status reach the client directly (the start handshake).
+    expect(r.code).toBe(ExitStatus.unsafeState);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^cog-token: ${env.socketFile} is a regular file, not a socket this daemon made, and is left as it is`,
+      ),
+    );
     expect(readFileSync(env.socketFile, 'utf8')).toBe('notes that are not a socket\n');
     expect(log(env)).toMatch(
       new RegExp(`${env.socketFile} is a regular file, not a socket this daemon made, and is left as it is`),
@@ -250,9 +256,11 @@ describe('the daemon deletes only what it made, and binds only where no one else
     chmodSync(open, 0o777);
     const socket = join(open, 'cog', 'sock');
     const r = await env.run(['get', 'dev', '--no-input'], { env: { COG_TOKEN_SOCKET: socket } });
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(ExitStatus.unsafeState);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/daemon exited with status 7/);
+    expect(r.stderr).toMatch(
+      new RegExp(`^cog-token: refusing the socket path ${socket}: ${open} can be written by other users`),
+    );
     expect(existsSync(join(open, 'cog'))).toBe(false);
     const line = log(env)
       .split('\n')

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { quickSocketKind } from '../client/quick-socket.js';
+import { quickSocketKind } from '../client/get/quick-socket.js';
 import { Emulator } from '../emulator/harness.js';
 import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { DaemonSocket } from '../testing/daemon-socket.js';

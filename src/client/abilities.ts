@@ -151,7 +151,7 @@ export async function clientAbilities(options: {
   if (!tty) {
     const configured = text.includes('pinentry') ? (await own()).pinentryProgram : undefined;
     if (configured !== undefined || pinentryReachable(process.env)) {
-      const { pinentryForClient } = await import('./pinentry.js');
+      const { pinentryForClient } = await import('./answering/answers.js');
       pinentry = pinentryForClient(configured);
     }
   }

@@ -13,7 +13,7 @@
 import { CogTokenError } from '../shared/errors.js';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
 import { clientAbilities } from './abilities.js';
-import type { Answerer } from './answers.js';
+import type { Answerer } from './answering/answers.js';
 
 export interface Asking {
   readonly abilities: Abilities;
@@ -37,10 +37,10 @@ export async function asking(options: {
     async answer(ask: Ask): Promise<Answer> {
       if (ownProfile === undefined || ask.profile !== profile) {
         // The daemon never does this: whatever answers on the socket is not to be told anything.
-        throw new CogTokenError(
-          'daemon-unreachable',
-          `the daemon asked about profile ${ask.profile}, which this command did not ask for: nothing was answered`,
-        );
+        throw new CogTokenError('daemon-unreachable', {
+          problem: `the daemon asked about profile ${ask.profile}, which this command did not ask for`,
+          remedy: 'nothing was answered',
+        });
       }
       const own = await ownProfile();
       const command =
@@ -51,14 +51,14 @@ export async function asking(options: {
             : undefined;
       if ((command !== undefined && abilities.commands) || tty) {
         if (!answerer) {
-          const { Answerer } = await import('./answers.js');
+          const { Answerer } = await import('./answering/answers.js');
           answerer = new Answerer({ noInput: options.noInput, terminal, own });
         }
         const a = await answerer.answer(ask);
         if (!pinentry || !('error' in a) || a.error !== 'no-input') return a;
       }
       if (pinentry) {
-        const { answerWithPinentry } = await import('./pinentry.js');
+        const { answerWithPinentry } = await import('./answering/answers.js');
         return answerWithPinentry(ask, pinentry, {
           timeoutSeconds: own.commandTimeout,
           ownGroup: !terminal,

@@ -9,11 +9,11 @@ import type { Argv } from 'yargs';
 import { type Config, type ProfileConfig, parseConfig } from '../shared/config.js';
 import { CogTokenError, ConfigError, messageOf } from '../shared/errors.js';
 import { profileKey, profileKeys, valueProblem } from '../shared/profile-keys.js';
+import { openTerminal } from './answering/terminal.js';
 import { writeAtomically } from './atomic-write.js';
 import { askMissing, type ProfileAnswers } from './configure-questions.js';
 import { recheckEdit } from './edit-recheck.js';
 import { checkPool } from './pool-region.js';
-import { openTerminal } from './terminal.js';
 import { editProfileText, findTable, type TomlValue, tableHeader } from './toml-edit.js';
 
 /** The keys configure can set, each with its flag. */

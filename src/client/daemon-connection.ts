@@ -9,8 +9,9 @@
  */
 import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CogTokenError, daemonError } from '../shared/errors.js';
+import { CogTokenError, daemonError, messageOf } from '../shared/errors.js';
 import type { Paths } from '../shared/paths.js';
 import {
   type Answer,
@@ -21,17 +22,19 @@ import {
   type Request,
   type Result,
 } from '../shared/protocol.js';
+import { parseStartLine, readyFdVariable } from '../shared/start-handshake.js';
 import { ensurePrivateDir } from '../system/private-directory.js';
 import { daemonEnvironment, daemonWorkingDirectory } from './daemon-environment.js';
-import { checkPeer, checkSocketPath, nativeSocket } from './daemon-trust.js';
-import { noAnswer, replyWaitMs } from './daemon-wait.js';
+import { checkPeer, checkSocketPath, nativeSocket } from './get/daemon-trust.js';
+import { noAnswer, replyWaitMs } from './get/daemon-wait.js';
 
+/** How long a daemon just started may take to say whether it listens (it takes a few hundred ms). */
 const startDeadlineMs = 15_000;
-/** Polls for the socket of a daemon just started: often at first (it is ready within a few hundred ms). */
-const firstPollMs = 2;
-const fastPollMs = 10;
-const fastPollingMs = 2_000;
-const slowPollMs = 100;
+/**
+ * Daemons started in a row while another holds the lock but is not listening yet (two clients started one
+ * each at once): each start takes a Node start-up, time enough for the other to bind.
+ */
+const maxStarts = 3;
 
 /**
  * V8 options for a daemon started here: a small young generation (semi-spaces of 2 MiB instead of growing
@@ -88,10 +91,10 @@ function notRunning(error: NodeJS.ErrnoException): boolean {
 }
 
 function unreachable(paths: Paths, detail: string): CogTokenError {
-  return new CogTokenError(
-    'daemon-unreachable',
-    `cannot reach the cog-token daemon at ${paths.socketFile} (${detail}): see ${paths.logFile}, or run cog-token daemon in a terminal to see why`,
-  );
+  return new CogTokenError('daemon-unreachable', {
+    problem: `cannot reach the cog-token daemon at ${paths.socketFile} (${detail})`,
+    remedy: `see ${paths.logFile}, or run cog-token daemon in a terminal to see why`,
+  });
 }
 
 /**
@@ -117,8 +120,66 @@ function openLog(paths: Paths): number {
 }
 
 /**
+ * Starts a daemon and reads its one line (shared/start-handshake.ts): resolves once it listens or says that
+ * another daemon holds the lock; throws its reason, or says that it died, with its exit status.
+ */
+async function startDaemon(paths: Paths): Promise<'ok' | 'running'> {
+  // child_process is loaded only here: a running daemon is the common case.
+  const { spawn } = await import('node:child_process');
+  const logFd = openLog(paths);
+  const entry = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
+  const child = spawn(process.execPath, [...daemonNodeOptions, entry], {
+    detached: true,
+    stdio: ['ignore', 'ignore', logFd, 'pipe'],
+    env: { ...daemonEnvironment(), [readyFdVariable]: '3' },
+    cwd: daemonWorkingDirectory,
+  });
+  closeSync(logFd);
+  const pipe = child.stdio[3] as Readable;
+  try {
+    return await new Promise((resolve, reject) => {
+      let text = '';
+      const exited = new Promise<string>((done) => {
+        child.once('exit', (code, signal) => done(signal ? `killed by ${signal}` : `status ${code}`));
+        child.once('error', (error) => done(messageOf(error)));
+      });
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(unreachable(paths, `the daemon did not say it listens within ${startDeadlineMs / 1000} s`));
+      }, startDeadlineMs);
+      const settle = (outcome: 'ok' | 'running' | Error) => {
+        clearTimeout(timer);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      pipe.on('data', (data: Buffer) => {
+        text += data.toString('utf8');
+        const nl = text.indexOf('\n');
+        if (nl === -1) return;
+        const outcome = parseStartLine(text.slice(0, nl));
+        if (outcome === undefined) settle(unreachable(paths, 'the daemon said something else than ok'));
+        // A refusal the daemon can name (unsafe path: 7; another daemon on the store: 6) is this command's.
+        else if (outcome.kind === 'error' && outcome.code !== 'internal')
+          settle(daemonError(outcome.code, outcome.message));
+        else if (outcome.kind === 'error')
+          settle(unreachable(paths, `it could not start: ${outcome.message}`));
+        else settle(outcome.kind);
+      });
+      pipe.once('error', () => {});
+      // The end without a line: the daemon died before it could say why.
+      pipe.once('close', () =>
+        exited.then((how) => settle(unreachable(paths, `the daemon exited with ${how}`))),
+      );
+    });
+  } finally {
+    pipe.destroy();
+    child.unref();
+  }
+}
+
+/**
  * Connects, starting the daemon when none runs; `send` goes out with the connection that succeeds. Many
- * clients may race here: the daemon's lock picks one.
+ * clients may race here: the daemon's lock picks one, and the others' daemons say so (`running`).
  */
 export async function connectOrStart(
   paths: Paths,
@@ -127,42 +188,15 @@ export async function connectOrStart(
 ): Promise<Socket> {
   const first = await connectIfRunning(paths, send, waitMs);
   if (first) return first;
-  // child_process is loaded only here: a running daemon is the common case.
-  const { spawn } = await import('node:child_process');
-  const logFd = openLog(paths);
-  const entry = fileURLToPath(new URL('../daemon/main.js', import.meta.url));
-  const child = spawn(process.execPath, [...daemonNodeOptions, entry], {
-    detached: true,
-    stdio: ['ignore', 'ignore', logFd],
-    env: daemonEnvironment(),
-    cwd: daemonWorkingDirectory,
-  });
-  closeSync(logFd);
-  let exited: number | null | undefined;
-  child.once('exit', (code) => {
-    exited = code;
-  });
-  child.once('error', () => {
-    exited = -1;
-  });
-  child.unref();
-  const started = Date.now();
-  const deadline = started + startDeadlineMs;
-  let wait = firstPollMs;
-  let last = 'not started';
-  while (Date.now() < deadline) {
+  for (let starts = 1; ; starts++) {
+    const outcome = await startDaemon(paths);
     const r = await tryConnect(paths.socketFile, send, waitMs);
     if (!(r instanceof Error)) return r;
-    if (!notRunning(r)) throw unreachable(paths, r.code ?? r.message);
-    last = r.code ?? r.message;
-    // Exit status 0 means another daemon won the race: keep polling for it.
-    if (exited !== undefined && exited !== 0)
-      throw unreachable(paths, `the daemon exited with status ${exited}`);
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    wait = Date.now() - started < fastPollingMs ? Math.min(wait * 2, fastPollMs) : slowPollMs;
+    // `running` and no socket yet: the daemon holding the lock is still binding (or has just stopped).
+    if (!notRunning(r) || outcome === 'ok' || starts >= maxStarts) {
+      throw unreachable(paths, r.code ?? r.message);
+    }
   }
-  child.kill();
-  throw unreachable(paths, `not ready after ${startDeadlineMs / 1000} s: ${last}`);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Config } from '../shared/config.js';
-import { CogTokenError } from '../shared/errors.js';
+import { CogTokenError, messageOf } from '../shared/errors.js';
 import type { TokenKind } from '../shared/protocol.js';
 import { matchProfile } from './host-match.js';
 
@@ -51,13 +51,23 @@ export function readCredentialRequest(input: Readable): Promise<string> {
     };
     const onError = (error: Error) => {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return;
-      reject(new CogTokenError('usage', `cannot read the request from git: ${error.message}`));
+      reject(
+        new CogTokenError('usage', {
+          problem: `cannot read the request from git: ${messageOf(error)}`,
+          remedy: 'run it as git credential helper (git credential fill)',
+        }),
+      );
     };
     const onData = (data: Buffer) => {
       text += data.toString('utf8');
       if (Buffer.byteLength(text) > maxRequestBytes) {
         input.off('data', onData);
-        reject(new CogTokenError('usage', 'the credential request on stdin is too long'));
+        reject(
+          new CogTokenError('usage', {
+            problem: 'the credential request on stdin is too long',
+            remedy: 'send git credential lines, ended by a blank line',
+          }),
+        );
         return;
       }
       if (text.startsWith('\n') || text.startsWith('\r\n') || /\r?\n\r?\n/.test(text)) done();
@@ -78,7 +88,8 @@ export interface GitCredentialDeps {
 
 function line(key: string, value: string): string {
   // A newline or NUL in a value would forge another key; git refuses such values too.
-  if (/[\n\0]/.test(value)) throw new CogTokenError('internal', `the ${key} to give git holds a newline`);
+  if (/[\n\0]/.test(value))
+    throw new CogTokenError('internal', { problem: `the ${key} to give git holds a newline` });
   return `${key}=${value}\n`;
 }
 

@@ -10,14 +10,23 @@ import { type Paths, resolvePaths } from '../shared/paths.js';
 import { encode, protocolVersion, type Request, type Result, type TokenKind } from '../shared/protocol.js';
 import { asking } from './asking.js';
 import { connectIfRunning, connectOrStart, exchange } from './daemon-connection.js';
-import { replyWaitMs } from './daemon-wait.js';
-import { say } from './report.js';
+import { replyWaitMs } from './get/daemon-wait.js';
+import { say } from './get/say.js';
 
-export async function request(
+/** The result of a request: the daemon's answer to the operation sent (requestOn checks it). */
+export type ResultOf<R extends Request> = Result extends infer X
+  ? X extends { op: infer O }
+    ? R['op'] extends O
+      ? X
+      : never
+    : never
+  : never;
+
+export async function request<R extends Request>(
   paths: Paths,
-  req: Request,
+  req: R,
   options: { start: boolean; noInput?: boolean; terminal?: boolean },
-): Promise<Result> {
+): Promise<ResultOf<R>> {
   const r = await requestOn(
     (line, waitMs) =>
       options.start ? connectOrStart(paths, line, waitMs) : connectIfRunning(paths, line, waitMs),
@@ -25,21 +34,26 @@ export async function request(
     req,
     options,
   );
-  if (!r) throw new CogTokenError('daemon-unreachable', 'no daemon is running');
+  if (!r) {
+    throw new CogTokenError('daemon-unreachable', {
+      problem: 'no daemon is running',
+      remedy: 'run the command again (it starts one)',
+    });
+  }
   return r;
 }
 
 /** For commands that never start a daemon (status, stop, reload): undefined when none runs. */
-export function requestIfRunning(paths: Paths, req: Request): Promise<Result | undefined> {
+export function requestIfRunning<R extends Request>(paths: Paths, req: R): Promise<ResultOf<R> | undefined> {
   return requestOn((line, waitMs) => connectIfRunning(paths, line, waitMs), paths, req, {});
 }
 
-async function requestOn(
+async function requestOn<R extends Request>(
   connectWith: (line: string, waitMs: number) => Promise<Socket | undefined>,
   paths: Paths,
-  req: Request,
+  req: R,
   options: { noInput?: boolean; terminal?: boolean },
-): Promise<Result | undefined> {
+): Promise<ResultOf<R> | undefined> {
   // What this client can answer is worked out first, so that the request goes out with the connection.
   const answerer = await asking({
     noInput: options.noInput === true,
@@ -56,13 +70,15 @@ async function requestOn(
     if (!socket) return undefined;
     try {
       const r = await exchange(socket, paths, undefined, (ask) => answerer.answer(ask), waitMs);
-      if (r.op !== req.op)
-        throw new CogTokenError(
-          'daemon-unreachable',
-          `the cog-token daemon at ${paths.socketFile} answered another request than the one sent: see ${paths.logFile}`,
-        );
+      if (r.op !== req.op) {
+        throw new CogTokenError('daemon-unreachable', {
+          where: `the cog-token daemon at ${paths.socketFile}`,
+          problem: 'answered another request than the one sent',
+          remedy: `see ${paths.logFile}`,
+        });
+      }
       for (const w of ('warnings' in r && r.warnings) || []) say(`warning: ${w}`);
-      return r;
+      return r as ResultOf<R>;
     } finally {
       // On the next turn of the event loop: a `get` that exits as soon as it has printed (main.ts) skips
       // the stream teardown, and the kernel closes the socket.
@@ -88,7 +104,7 @@ export async function getToken(
   },
 ): Promise<Extract<Result, { op: 'get' }>> {
   const paths = options.paths ?? resolvePaths();
-  const r = await request(
+  return request(
     paths,
     {
       v: protocolVersion,
@@ -106,6 +122,4 @@ export async function getToken(
       ...(options.terminal === false ? { terminal: false } : {}),
     },
   );
-  if (r.op !== 'get') throw new CogTokenError('internal', 'the daemon answered another question');
-  return r;
 }

@@ -92,7 +92,9 @@ function xmlText(text: string): string {
 function replaceOnce(text: string, search: string | RegExp, replacement: string, what: string): string {
   const found = typeof search === 'string' ? text.includes(search) : search.test(text);
   if (!found)
-    throw new CogTokenError('internal', `the ${what} template has changed: cannot place the ${what}`);
+    throw new CogTokenError('internal', {
+      problem: `the ${what} template has changed: cannot place the ${what}`,
+    });
   return text.replace(search, () => replacement);
 }
 
@@ -124,10 +126,11 @@ function refuseLineBreaks(o: PlanOptions, envNames: string[]): void {
   ];
   for (const [what, value] of values) {
     if (value !== undefined && /[\n\r\0]/.test(value)) {
-      throw new CogTokenError(
-        'usage',
-        `service: ${what} holds a line break, which would inject a line into the service file: fix or unset it, then run cog-token service install again`,
-      );
+      throw new CogTokenError('usage', {
+        where: 'service',
+        problem: `${what} holds a line break, which would inject a line into the service file`,
+        remedy: 'fix or unset it, then run cog-token service install again',
+      });
     }
   }
 }

@@ -22,6 +22,7 @@ import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
 import { type PeerCheckState, peerUid, selfTest } from './peer-credentials.js';
 import { type Asker, ProfileManager } from './profile-manager.js';
+import { tellStarter } from './readiness.js';
 import { SdkCognitoGateway } from './sdk-cognito-gateway.js';
 import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
@@ -233,7 +234,7 @@ export async function runDaemon(): Promise<number> {
 
   let listening: Awaited<ReturnType<typeof becomeDaemon>>;
   try {
-    listening = await becomeDaemon(paths, server);
+    listening = await tellStarter(becomeDaemon(paths, server));
   } catch (error) {
     reopenInspector();
     log.error(`cannot listen on ${paths.socketFile}: ${(error as Error).message}`);

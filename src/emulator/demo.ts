@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTerminal } from '../client/answers.js';
+import { hasTerminal } from '../client/answering/answers.js';
 import { maxSocketPathBytes, resolvePaths } from '../shared/paths.js';
 import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { Emulator, type Pool } from './harness.js';

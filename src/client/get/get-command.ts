@@ -10,16 +10,22 @@
  * answer, starts the daemon if need be, and follows the conversation. The daemon never starts a sign-in for
  * a request that can answer nothing, so the quick try costs Cognito nothing.
  */
-import { daemonError, ExitStatus } from '../shared/errors.js';
-import { encode, parseDaemonLine, protocolVersion, type Request, type Result } from '../shared/protocol.js';
-import { maxSocketPathBytes, quickSocketFile } from '../shared/socket-path.js';
+import { daemonError, ExitStatus } from '../../shared/errors.js';
+import {
+  encode,
+  parseDaemonLine,
+  protocolVersion,
+  type Request,
+  type Result,
+} from '../../shared/protocol.js';
+import { maxSocketPathBytes, quickSocketFile } from '../../shared/socket-path.js';
 import { checkMinValid, checkTimeout, profileArg } from './arg-checks.js';
 import { replyWaitMs } from './daemon-wait.js';
 import type { GetArgs } from './get-args.js';
 import { writeOut } from './output.js';
 import { formatToken } from './output-formats.js';
 import { askOnce } from './quick-socket.js';
-import { say } from './report.js';
+import { say } from './say.js';
 
 type GetResult = Extract<Result, { op: 'get' }>;
 
@@ -59,15 +65,15 @@ export async function runGet(args: GetArgs): Promise<number> {
   if (r) {
     for (const w of r.warnings ?? []) say(`warning: ${w}`);
   } else {
-    const { getToken } = await import('./requests.js');
+    const { getToken } = await import('../requests.js');
     r = await getToken(profile, { ...options, noInput: !args.input });
   }
   // Only the header format needs a setting of the profile (header_prefix): only it parses the config.
   let headerPrefix: string | undefined;
   if (args.format === 'header') {
     const [{ loadConfig }, { resolvePaths }] = await Promise.all([
-      import('../shared/config.js'),
-      import('../shared/paths.js'),
+      import('../../shared/config.js'),
+      import('../../shared/paths.js'),
     ]);
     headerPrefix = loadConfig(resolvePaths().configFile).profiles.get(profile)?.headerPrefix;
   }

@@ -2,7 +2,7 @@
  * What `get --format` prints: the bare token, an HTTP header for `curl -H @-`, JSON, shell variables, or a
  * kubectl ExecCredential. Each format is the whole of stdout.
  */
-import type { TokenKind } from '../shared/protocol.js';
+import type { TokenKind } from '../../shared/protocol.js';
 
 export const formats = ['token', 'header', 'json', 'env', 'kubectl'] as const;
 export type Format = (typeof formats)[number];

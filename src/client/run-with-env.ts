@@ -4,13 +4,23 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { CogTokenError } from '../shared/errors.js';
+import { CogTokenError, messageOf } from '../shared/errors.js';
 
 const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** Exit status of a shell for a command killed by a signal: 128 + its number. */
 function signalStatus(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
+}
+
+/** Refuses an empty command line (before any token is asked for). */
+export function checkCommand(command: string[]): void {
+  if (command[0] === undefined || command[0] === '') {
+    throw new CogTokenError('usage', {
+      problem: 'name a command to run',
+      remedy: 'cog-token exec <profile> -- <command> [args...]',
+    });
+  }
 }
 
 /**
@@ -21,13 +31,8 @@ export function runWithEnv(
   command: string[],
   extraEnv: Record<string, string>,
 ): Promise<{ status: number; error?: string }> {
-  const [file, ...args] = command;
-  if (file === undefined || file === '') {
-    throw new CogTokenError(
-      'usage',
-      'name a command to run: cog-token exec <profile> -- <command> [args...]',
-    );
-  }
+  checkCommand(command);
+  const [file = '', ...args] = command;
   return new Promise((resolve) => {
     const child = spawn(file, args, { stdio: 'inherit', env: { ...process.env, ...extraEnv } });
     // The child shares our terminal, so Ctrl-C reaches it directly; forward what is sent to us alone, and
@@ -47,7 +52,7 @@ export function runWithEnv(
       const notFound = error.code === 'ENOENT';
       resolve({
         status: notFound ? 127 : 126,
-        error: `cannot run ${file}: ${notFound ? 'command not found' : error.message}`,
+        error: `cannot run ${file}: ${notFound ? 'command not found' : messageOf(error)}`,
       });
     });
     child.once('exit', (code, signal) => {

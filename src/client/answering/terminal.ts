@@ -10,7 +10,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { isatty, ReadStream } from 'node:tty';
-import { printable } from '../shared/printable.js';
+import { printable } from '../../shared/printable.js';
 
 const TTY_PATH = '/dev/tty';
 

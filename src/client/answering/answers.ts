@@ -2,14 +2,19 @@
  * Answering the daemon's questions in the asking client: run the profile's password_command / mfa_command
  * as this client's own config names them (in this client's environment and working directory), or ask on
  * the terminal (/dev/tty, never stdout). Texts from the daemon reach the terminal through printable().
+ *
+ * The entry of this folder's one bundle file, dist/client/answers.js, loaded with the first question (or a
+ * pinentry lookup): what asking.ts and abilities.ts use from pinentry.ts comes through here, and so does
+ * what the tests' fixtures (test/fixtures/*.mjs) use from the built file.
  */
-
-import { printable } from '../shared/printable.js';
-import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
-import { type CommandOutcome, runBoundedCommand } from '../system/bounded-command.js';
-import { hasTerminal, type OwnProfile } from './abilities.js';
+import { printable } from '../../shared/printable.js';
+import { type Abilities, type Answer, type Ask, protocolVersion } from '../../shared/protocol.js';
+import { type CommandOutcome, runBoundedCommand } from '../../system/bounded-command.js';
+import { hasTerminal, type OwnProfile } from '../abilities.js';
 import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
 
+export { answerWithPinentry, askPinentry, pinentryForClient } from './pinentry.js';
+export { openTerminal, PromptCancelled } from './terminal.js';
 export { hasTerminal };
 
 const maxCommandOutput = 64 * 1024;

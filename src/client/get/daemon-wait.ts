@@ -8,7 +8,7 @@
  * the daemon's own timeout error arrives first. Without it, 30 s: a sign-in makes several calls to Cognito
  * between two messages, each bounded by the daemon's connect and request timeouts.
  */
-import { CogTokenError } from '../shared/errors.js';
+import { CogTokenError } from '../../shared/errors.js';
 
 export const defaultReplyWaitSeconds = 30;
 export const replyGraceSeconds = 5;
@@ -19,8 +19,8 @@ export function replyWaitMs(timeoutSeconds?: number): number {
 
 /** The wait for the daemon is over: exit 6. */
 export function noAnswer(socketFile: string, waitMs: number): CogTokenError {
-  return new CogTokenError(
-    'daemon-unreachable',
-    `no answer from the cog-token daemon at ${socketFile} within ${waitMs / 1000} s: it is stopped or stuck; end its process and run the command again`,
-  );
+  return new CogTokenError('daemon-unreachable', {
+    problem: `no answer from the cog-token daemon at ${socketFile} within ${waitMs / 1000} s`,
+    remedy: 'it is stopped or stuck; end its process and run the command again',
+  });
 }

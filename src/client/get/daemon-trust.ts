@@ -18,8 +18,8 @@
  */
 import { closeSync, lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { CogTokenError } from '../shared/errors.js';
-import { loadPeerCred, type PeerCred } from '../system/peercred.js';
+import { CogTokenError, messageOf } from '../../shared/errors.js';
+import { loadPeerCred, type PeerCred } from '../../system/peercred.js';
 
 export type NativeSocket = Required<PeerCred>;
 
@@ -55,10 +55,10 @@ function me(): string {
 }
 
 function refuse(socketFile: string, why: string): CogTokenError {
-  return new CogTokenError(
-    'daemon-unreachable',
-    `refusing the daemon socket ${socketFile}: ${why}; nothing was sent. Check COG_TOKEN_SOCKET and XDG_RUNTIME_DIR (after su, use su -)`,
-  );
+  return new CogTokenError('daemon-unreachable', {
+    problem: `refusing the daemon socket ${socketFile}: ${why}; nothing was sent`,
+    remedy: 'check COG_TOKEN_SOCKET and XDG_RUNTIME_DIR (after su, use su -)',
+  });
 }
 
 function lstatOrUndefined(path: string): Stats | undefined {
@@ -125,10 +125,10 @@ export function checkPeer(native: NativeSocket, fd: number, socketFile: string):
     peer = native.peerUid(fd);
   } catch (error) {
     closeSync(fd);
-    throw new CogTokenError(
-      'daemon-unreachable',
-      `cannot tell who listens on ${socketFile} (${(error as Error).message}); nothing was sent`,
-    );
+    throw new CogTokenError('daemon-unreachable', {
+      problem: `cannot tell who listens on ${socketFile} (${messageOf(error)}); nothing was sent`,
+      remedy: 'check COG_TOKEN_SOCKET and XDG_RUNTIME_DIR, or stop whatever listens there',
+    });
   }
   if (peer !== process.getuid()) {
     closeSync(fd);

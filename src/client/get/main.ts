@@ -5,35 +5,21 @@
  * with only the socket code loaded. Everything else, and any form of `get` the hand parser does not take,
  * goes to the full command line (cli.ts, yargs), loaded on demand.
  *
- * The build bundles this file into one CommonJS file (scripts/bundle.mjs), so the hot path is one file to
+ * The build bundles this file into one CommonJS file (scripts/build.mjs), so the hot path is one file to
  * load; see BENCHMARKS.md for what each of these choices bought.
  */
 import { parseGetArgs } from './get-args.js';
 import { runGet } from './get-command.js';
 import { allWritten } from './output.js';
-import { reportFailure } from './report.js';
+import { settle } from './runner.js';
 
 const argv = process.argv.slice(2);
 const get = parseGetArgs(argv);
 if (get) {
-  runGet(get)
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (error: unknown) => reportFailure(error),
-    )
-    .then(() => {
-      // All printed and nothing left to wait for: exit now rather than through Node's teardown.
-      if (allWritten()) process.exit();
-    });
+  settle(runGet(get)).then(() => {
+    // All printed and nothing left to wait for: exit now rather than through Node's teardown.
+    if (allWritten()) process.exit();
+  });
 } else {
-  import('./cli.js')
-    .then((cli) => cli.runCli(argv))
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (error: unknown) => reportFailure(error),
-    );
+  settle(import('../cli.js').then((cli) => cli.runCli(argv)));
 }

@@ -5,7 +5,7 @@
  * checking, `--`) returns undefined and goes to yargs (cli.ts), which parses it as it always did, messages
  * included. For each form taken here, the result is what yargs gives.
  */
-import { isProfileName, type TokenKind } from '../shared/protocol.js';
+import { isProfileName, type TokenKind } from '../../shared/protocol.js';
 import { type Format, formats } from './output-formats.js';
 
 export interface GetArgs {

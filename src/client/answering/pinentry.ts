@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { printable } from '../shared/printable.js';
-import { type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
+import { printable } from '../../shared/printable.js';
+import { type Answer, type Ask, protocolVersion } from '../../shared/protocol.js';
 
 export type PinentryResult = { value: string } | { cancelled: true } | { error: string };
 
