@@ -5,8 +5,8 @@
 import type { ProfileConfig } from '../shared/config.js';
 import { CogTokenError } from '../shared/errors.js';
 import { type ProfileKey, profileKey, profileKeys } from '../shared/profile-keys.js';
+import type { Terminal } from './answering/terminal.js';
 import { checkPool } from './pool-region.js';
-import type { Terminal } from './terminal.js';
 
 /** What configure sets, by ProfileConfig field (a list for `hosts`). */
 export type ProfileAnswers = { [field: string]: string | string[] | undefined };

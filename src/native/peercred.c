@@ -1,6 +1,6 @@
 /*
  * The uid of the process at the other end of a connected Unix socket, for the daemon's peer check
- * (src/daemon/peer-credentials.ts) and the client's check of its daemon (src/client/daemon-trust.ts), both
+ * (src/daemon/peer-credentials.ts) and the client's check of its daemon (src/client/get/daemon-trust.ts), both
  * loaded by src/system/peercred.ts: SO_PEERCRED on Linux, getpeereid() on macOS and the BSDs. Node has no API for either. The kernel records
  * the peer's credentials when it connects; nothing the peer sends can change them.
  *

@@ -1,7 +1,7 @@
 /**
  * The one loader of the native peer-uid module, build/Release/peercred.node (src/native/peercred.c, built
  * by `npm install` through scripts/build-native.mjs; optional): the daemon checks its peers with it
- * (daemon/peer-credentials.ts), the client its daemon (client/daemon-trust.ts). Loaded with process.dlopen,
+ * (daemon/peer-credentials.ts), the client its daemon (client/get/daemon-trust.ts). Loaded with process.dlopen,
  * a documented API that costs the `get` hot path about 0.4 ms and loads no module loader; once per process.
  */
 import { existsSync } from 'node:fs';
