@@ -1,7 +1,7 @@
 /**
  * One interactive sign-in: InitiateAuth (SRP or password), then each challenge until Cognito hands out
  * tokens. Questions go through a Questioner, which relays them to whichever client can answer
- * (profile-manager.ts). Facts and formulas: ../shared/cognito-protocol.md.
+ * (profiles/sign-in-flight.ts). Facts and formulas: ../shared/cognito-protocol.md.
  */
 import type { ProfileConfig } from '../shared/config.js';
 import { CogTokenError } from '../shared/errors.js';

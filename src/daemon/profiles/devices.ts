@@ -1,0 +1,103 @@
+/** Remembered devices: confirmed after a sign-in that got one, listed and forgotten at Cognito. */
+import { hostname } from 'node:os';
+import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
+import { CogTokenError, messageOf } from '../../shared/errors.js';
+import { deviceVerifier, randomDevicePassword } from '../../shared/srp.js';
+import type { Clock } from '../clock.js';
+import {
+  CognitoCallError,
+  type CognitoGateway,
+  type DeviceInfo,
+  isUnknownDevice,
+} from '../cognito-gateway.js';
+import { log } from '../log.js';
+import { unreachableError } from '../sign-in.js';
+import type { DeviceRecord, TokenStore } from '../token-store.js';
+import type { Profiles } from './profiles.js';
+import { heldTokens } from './state.js';
+
+export class Devices {
+  constructor(
+    private readonly profiles: Profiles,
+    private readonly store: TokenStore,
+    private readonly gateway: CognitoGateway,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The device this machine holds for the profile, when it remembers devices. */
+  local(p: ProfileConfig): DeviceRecord | undefined {
+    return p.rememberDevice ? this.store.loadDevice(p.name, profileIdentity(p)) : undefined;
+  }
+
+  forgetLocal(p: ProfileConfig): void {
+    this.store.deleteDevice(p.name);
+  }
+
+  /** ConfirmDevice with a fresh device password, so the next sign-ins can skip MFA on this machine. */
+  async remember(
+    p: ProfileConfig,
+    accessToken: string,
+    device: { deviceKey: string; deviceGroupKey: string },
+  ): Promise<void> {
+    if (!p.rememberDevice) return;
+    const devicePassword = randomDevicePassword();
+    const verifier = deviceVerifier({ ...device, devicePassword });
+    try {
+      const name = `cog-token@${hostname()}`;
+      const confirmed = await this.gateway.confirmDevice(p, accessToken, device.deviceKey, name, verifier);
+      if (confirmed.userConfirmationNecessary) {
+        await this.gateway.updateDeviceStatus(p, accessToken, device.deviceKey, true);
+      }
+      this.store.saveDevice(p.name, profileIdentity(p), { ...device, devicePassword });
+      log.info(`profile ${p.name}: this machine is remembered as device ${device.deviceKey}`);
+    } catch (error) {
+      log.warn(
+        `profile ${p.name}: could not remember this device (${messageOf(error)}); MFA will be asked again`,
+      );
+    }
+  }
+
+  /** The user's devices at Cognito, marking the one this machine holds; `forget` one first. */
+  async list(
+    name: string,
+    forget?: string,
+  ): Promise<{ devices: (DeviceInfo & { current: boolean })[]; warnings: string[] }> {
+    const { p, warnings } = this.profiles.lookup(name);
+    const tokens = heldTokens(this.profiles.state(p));
+    if (!tokens || tokens.accessExpiresAt - this.clock.now() / 1000 <= 0) {
+      throw new CogTokenError('needs-sign-in', {
+        profile: name,
+        problem: 'no valid access token to ask Cognito with',
+        remedy: `run cog-token get ${name} first`,
+      });
+    }
+    const local = this.store.loadDevice(p.name, profileIdentity(p));
+    try {
+      if (forget) {
+        await this.gateway.forgetDevice(p, tokens.accessToken, forget);
+        if (local?.deviceKey === forget) this.store.deleteDevice(p.name);
+        log.info(`profile ${name}: device ${forget} forgotten`);
+      }
+      const devices = await this.gateway.listDevices(p, tokens.accessToken);
+      const current = forget === local?.deviceKey ? undefined : local?.deviceKey;
+      return { devices: devices.map((d) => ({ ...d, current: d.deviceKey === current })), warnings };
+    } catch (error) {
+      if (forget && isUnknownDevice(error) && local?.deviceKey === forget) {
+        this.store.deleteDevice(p.name);
+        return {
+          devices: [],
+          warnings: [...warnings, `device ${forget} was already unknown to Cognito; forgotten here`],
+        };
+      }
+      if (error instanceof CognitoCallError && error.kind === 'transient') throw unreachableError(p, error);
+      if (error instanceof CognitoCallError) {
+        throw new CogTokenError('auth-rejected', {
+          profile: name,
+          problem: `Cognito refused (${error.message})`,
+          remedy: `run: cog-token login ${name}, then try again`,
+        });
+      }
+      throw error;
+    }
+  }
+}

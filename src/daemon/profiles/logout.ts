@@ -1,0 +1,58 @@
+/**
+ * logout: revokes the refresh token at Cognito, then deletes the tokens here: a crash in between leaves only
+ * dead tokens behind (the next get signs in). When Cognito cannot be reached the tokens are kept, so that the
+ * next logout can still revoke them; `local` deletes them here without asking Cognito.
+ */
+import { CogTokenError, messageOf } from '../../shared/errors.js';
+import { CognitoCallError, type CognitoGateway } from '../cognito-gateway.js';
+import { log } from '../log.js';
+import type { ClientSecrets } from './client-secret.js';
+import type { Profiles } from './profiles.js';
+import { heldTokens, settled } from './state.js';
+
+export class Logout {
+  constructor(
+    private readonly profiles: Profiles,
+    private readonly gateway: CognitoGateway,
+    private readonly secrets: ClientSecrets,
+  ) {}
+
+  async run(
+    name: string,
+    options: { local?: boolean } = {},
+  ): Promise<{ revoked: boolean; deleted: boolean; warnings: string[] }> {
+    const { p, warnings } = this.profiles.lookup(name);
+    // A refresh under way may rotate the refresh token: revoke the one it leaves.
+    const before = settled(this.profiles.state(p));
+    if (before.kind === 'refreshing') await before.flight.catch(() => undefined);
+    const tokens = heldTokens(this.profiles.state(p));
+    let revoked = false;
+    if (tokens?.refreshToken && !options.local) {
+      const clientSecret = await this.secrets.get(p);
+      try {
+        await this.gateway.revoke(p, tokens.refreshToken, clientSecret);
+        revoked = true;
+      } catch (error) {
+        const message = messageOf(error);
+        if (!(error instanceof CognitoCallError) || error.kind !== 'rejected') {
+          log.warn(`profile ${name}: revocation failed, tokens kept: ${message}`);
+          throw new CogTokenError('unreachable', {
+            profile: name,
+            problem: `Cognito could not revoke the refresh token (${message}); nothing was deleted`,
+            remedy: `run cog-token logout ${name} again when Cognito is reachable, or cog-token logout ${name} --local to delete the tokens here only`,
+          });
+        }
+        // Cognito refuses it (already revoked or expired, or revocation is off for the app client): the token
+        // signs nobody in through this client any more, or cannot be revoked at all; delete it here.
+        warnings.push(`profile ${name}: Cognito did not revoke the refresh token (${message})`);
+      }
+    }
+    const deleted = tokens !== undefined || this.profiles.store.names().includes(name);
+    this.profiles.apply(p, { type: 'logged-out' });
+    this.profiles.store.delete(name);
+    log.info(
+      `profile ${name}: signed out${revoked ? '; refresh token revoked' : options.local ? ' here only' : ''}`,
+    );
+    return { revoked, deleted, warnings };
+  }
+}
