@@ -3,34 +3,23 @@ import { hostname } from 'node:os';
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
 import { deviceVerifier, randomDevicePassword } from '../../shared/srp.js';
-import type { Clock } from '../clock.js';
-import {
-  CognitoCallError,
-  type CognitoGateway,
-  type DeviceInfo,
-  isUnknownDevice,
-} from '../cognito-gateway.js';
+import { CognitoCallError, type DeviceInfo, isUnknownDevice } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import { unreachableError } from '../sign-in.js';
-import type { DeviceRecord, TokenStore } from '../token-store.js';
-import type { Profiles } from './profiles.js';
+import type { DeviceRecord } from '../token-store.js';
 import { heldTokens } from './state.js';
+import type { Parts } from './use-cases.js';
 
 export class Devices {
-  constructor(
-    private readonly profiles: Profiles,
-    private readonly store: TokenStore,
-    private readonly gateway: CognitoGateway,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly parts: Parts) {}
 
   /** The device this machine holds for the profile, when it remembers devices. */
   local(p: ProfileConfig): DeviceRecord | undefined {
-    return p.rememberDevice ? this.store.loadDevice(p.name, profileIdentity(p)) : undefined;
+    return p.rememberDevice ? this.parts.store.loadDevice(p.name, profileIdentity(p)) : undefined;
   }
 
   forgetLocal(p: ProfileConfig): void {
-    this.store.deleteDevice(p.name);
+    this.parts.store.deleteDevice(p.name);
   }
 
   /** ConfirmDevice with a fresh device password, so the next sign-ins can skip MFA on this machine. */
@@ -44,11 +33,17 @@ export class Devices {
     const verifier = deviceVerifier({ ...device, devicePassword });
     try {
       const name = `cog-token@${hostname()}`;
-      const confirmed = await this.gateway.confirmDevice(p, accessToken, device.deviceKey, name, verifier);
+      const confirmed = await this.parts.gateway.confirmDevice(
+        p,
+        accessToken,
+        device.deviceKey,
+        name,
+        verifier,
+      );
       if (confirmed.userConfirmationNecessary) {
-        await this.gateway.updateDeviceStatus(p, accessToken, device.deviceKey, true);
+        await this.parts.gateway.updateDeviceStatus(p, accessToken, device.deviceKey, true);
       }
-      this.store.saveDevice(p.name, profileIdentity(p), { ...device, devicePassword });
+      this.parts.store.saveDevice(p.name, profileIdentity(p), { ...device, devicePassword });
       log.info(`profile ${p.name}: this machine is remembered as device ${device.deviceKey}`);
     } catch (error) {
       log.warn(
@@ -62,28 +57,28 @@ export class Devices {
     name: string,
     forget?: string,
   ): Promise<{ devices: (DeviceInfo & { current: boolean })[]; warnings: string[] }> {
-    const { p, warnings } = this.profiles.lookup(name);
-    const tokens = heldTokens(this.profiles.state(p));
-    if (!tokens || tokens.accessExpiresAt - this.clock.now() / 1000 <= 0) {
+    const { p, warnings } = this.parts.profiles.lookup(name);
+    const tokens = heldTokens(this.parts.profiles.state(p));
+    if (!tokens || tokens.accessExpiresAt - this.parts.clock.now() / 1000 <= 0) {
       throw new CogTokenError('needs-sign-in', {
         profile: name,
         problem: 'no valid access token to ask Cognito with',
         remedy: `run cog-token get ${name} first`,
       });
     }
-    const local = this.store.loadDevice(p.name, profileIdentity(p));
+    const local = this.parts.store.loadDevice(p.name, profileIdentity(p));
     try {
       if (forget) {
-        await this.gateway.forgetDevice(p, tokens.accessToken, forget);
-        if (local?.deviceKey === forget) this.store.deleteDevice(p.name);
+        await this.parts.gateway.forgetDevice(p, tokens.accessToken, forget);
+        if (local?.deviceKey === forget) this.parts.store.deleteDevice(p.name);
         log.info(`profile ${name}: device ${forget} forgotten`);
       }
-      const devices = await this.gateway.listDevices(p, tokens.accessToken);
+      const devices = await this.parts.gateway.listDevices(p, tokens.accessToken);
       const current = forget === local?.deviceKey ? undefined : local?.deviceKey;
       return { devices: devices.map((d) => ({ ...d, current: d.deviceKey === current })), warnings };
     } catch (error) {
       if (forget && isUnknownDevice(error) && local?.deviceKey === forget) {
-        this.store.deleteDevice(p.name);
+        this.parts.store.deleteDevice(p.name);
         return {
           devices: [],
           warnings: [...warnings, `device ${forget} was already unknown to Cognito; forgotten here`],

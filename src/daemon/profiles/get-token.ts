@@ -4,15 +4,15 @@
  */
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { defaultTimeoutSeconds, type TokenKind } from '../../shared/protocol.js';
-import { type Clock, withDeadline } from '../clock.js';
+import { withDeadline } from '../clock.js';
 import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import { signInError } from '../sign-in.js';
 import type { Tokens } from '../token-store.js';
-import type { Profiles } from './profiles.js';
-import { isRefused, type Refresher } from './refresh.js';
-import type { Asker, SignIns } from './sign-in-flight.js';
+import { isRefused } from './refresh.js';
+import type { Asker } from './sign-in-flight.js';
 import { heldTokens, usableTokens } from './state.js';
+import type { Parts } from './use-cases.js';
 
 export interface GetResult {
   token: string;
@@ -34,19 +34,14 @@ export interface GetOptions {
 export const defaultMinValidSeconds = 60;
 
 export class GetToken {
-  constructor(
-    private readonly profiles: Profiles,
-    private readonly refresher: Refresher,
-    private readonly signIns: SignIns,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly parts: Parts) {}
 
   async get(name: string, asker: Asker, options: GetOptions): Promise<GetResult> {
-    const { p, warnings } = this.profiles.lookup(name);
+    const { p, warnings } = this.parts.profiles.lookup(name);
     const kind = options.token ?? p.token;
     const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
     const tokens = options.forceSignIn
-      ? await this.signIns.run(p, asker, timeoutSeconds)
+      ? await this.parts.signIns.run(p, asker, timeoutSeconds)
       : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds);
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
@@ -57,7 +52,7 @@ export class GetToken {
   }
 
   private remaining(t: Tokens, kind: TokenKind): number {
-    return (kind === 'id' ? t.idExpiresAt : t.accessExpiresAt) - this.clock.now() / 1000;
+    return (kind === 'id' ? t.idExpiresAt : t.accessExpiresAt) - this.parts.clock.now() / 1000;
   }
 
   private async ensure(
@@ -68,7 +63,7 @@ export class GetToken {
     warnings: string[],
     timeoutSeconds: number,
   ): Promise<Tokens> {
-    const state = this.profiles.state(p);
+    const state = this.parts.profiles.state(p);
     const t = usableTokens(state);
     if (t) {
       const lifetime = Math.max(1, Math.min(t.idExpiresAt, t.accessExpiresAt) - t.issuedAt);
@@ -77,11 +72,16 @@ export class GetToken {
       if (state.kind !== 'signing-in' && t.refreshToken) {
         try {
           // The refresh goes on past the deadline (and stores its tokens if it succeeds); this get stops waiting.
-          return await withDeadline(this.clock, this.refresher.run(p), timeoutSeconds * 1000, () => {
-            // A transient failure, like any network trouble: the cached token if still valid, else unreachable.
-            const problem = `no answer from Cognito within ${timeoutSeconds} s`;
-            return new CognitoCallError('TimeoutError', 'transient', problem);
-          });
+          return await withDeadline(
+            this.parts.clock,
+            this.parts.refresher.run(p),
+            timeoutSeconds * 1000,
+            () => {
+              // A transient failure, like any network trouble: the cached token if still valid, else unreachable.
+              const problem = `no answer from Cognito within ${timeoutSeconds} s`;
+              return new CognitoCallError('TimeoutError', 'transient', problem);
+            },
+          );
         } catch (error) {
           if (!(error instanceof CognitoCallError)) throw error;
           if (!isRefused(error)) {
@@ -96,15 +96,15 @@ export class GetToken {
         }
       }
     }
-    return this.signIns.run(p, asker, timeoutSeconds);
+    return this.parts.signIns.run(p, asker, timeoutSeconds);
   }
 
   /** The id/access tokens were rejected by a server: expire them here so the next get refreshes. */
   invalidate(name: string): { warnings: string[] } {
-    const { p, warnings } = this.profiles.lookup(name);
-    const tokens = heldTokens(this.profiles.apply(p, { type: 'invalidated' }));
+    const { p, warnings } = this.parts.profiles.lookup(name);
+    const tokens = heldTokens(this.parts.profiles.apply(p, { type: 'invalidated' }));
     if (tokens) {
-      this.profiles.store.save(p.name, profileIdentity(p), tokens);
+      this.parts.profiles.store.save(p.name, profileIdentity(p), tokens);
       log.info(`profile ${name}: cached tokens invalidated`);
     }
     return { warnings };

@@ -4,33 +4,28 @@
  * next logout can still revoke them; `local` deletes them here without asking Cognito.
  */
 import { CogTokenError, messageOf } from '../../shared/errors.js';
-import { CognitoCallError, type CognitoGateway } from '../cognito-gateway.js';
+import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
-import type { ClientSecrets } from './client-secret.js';
-import type { Profiles } from './profiles.js';
 import { heldTokens, settled } from './state.js';
+import type { Parts } from './use-cases.js';
 
 export class Logout {
-  constructor(
-    private readonly profiles: Profiles,
-    private readonly gateway: CognitoGateway,
-    private readonly secrets: ClientSecrets,
-  ) {}
+  constructor(private readonly parts: Parts) {}
 
   async run(
     name: string,
     options: { local?: boolean } = {},
   ): Promise<{ revoked: boolean; deleted: boolean; warnings: string[] }> {
-    const { p, warnings } = this.profiles.lookup(name);
+    const { p, warnings } = this.parts.profiles.lookup(name);
     // A refresh under way may rotate the refresh token: revoke the one it leaves.
-    const before = settled(this.profiles.state(p));
+    const before = settled(this.parts.profiles.state(p));
     if (before.kind === 'refreshing') await before.flight.catch(() => undefined);
-    const tokens = heldTokens(this.profiles.state(p));
+    const tokens = heldTokens(this.parts.profiles.state(p));
     let revoked = false;
     if (tokens?.refreshToken && !options.local) {
-      const clientSecret = await this.secrets.get(p);
+      const clientSecret = await this.parts.secrets.get(p);
       try {
-        await this.gateway.revoke(p, tokens.refreshToken, clientSecret);
+        await this.parts.gateway.revoke(p, tokens.refreshToken, clientSecret);
         revoked = true;
       } catch (error) {
         const message = messageOf(error);
@@ -47,9 +42,9 @@ export class Logout {
         warnings.push(`profile ${name}: Cognito did not revoke the refresh token (${message})`);
       }
     }
-    const deleted = tokens !== undefined || this.profiles.store.names().includes(name);
-    this.profiles.apply(p, { type: 'logged-out' });
-    this.profiles.store.delete(name);
+    const deleted = tokens !== undefined || this.parts.profiles.store.names().includes(name);
+    this.parts.profiles.apply(p, { type: 'logged-out' });
+    this.parts.profiles.store.delete(name);
     log.info(
       `profile ${name}: signed out${revoked ? '; refresh token revoked' : options.local ? ' here only' : ''}`,
     );

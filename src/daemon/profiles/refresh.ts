@@ -6,18 +6,11 @@
 import type { ProfileConfig } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
 import { secretHash } from '../../shared/srp.js';
-import {
-  type AuthResult,
-  CognitoCallError,
-  type CognitoGateway,
-  isUnavailableApi,
-} from '../cognito-gateway.js';
+import { type AuthResult, CognitoCallError, isUnavailableApi } from '../cognito-gateway.js';
 import { log } from '../log.js';
-import type { TokenStore, Tokens } from '../token-store.js';
-import type { ClientSecrets } from './client-secret.js';
-import type { Devices } from './devices.js';
-import type { Profiles } from './profiles.js';
+import type { Tokens } from '../token-store.js';
 import { settled } from './state.js';
+import type { Parts } from './use-cases.js';
 
 /** Cognito refused the refresh token: the profile needs a sign-in. */
 export function isRefused(error: unknown): boolean {
@@ -25,17 +18,11 @@ export function isRefused(error: unknown): boolean {
 }
 
 export class Refresher {
-  constructor(
-    private readonly profiles: Profiles,
-    private readonly store: TokenStore,
-    private readonly gateway: CognitoGateway,
-    private readonly secrets: ClientSecrets,
-    private readonly devices: Devices,
-  ) {}
+  constructor(private readonly parts: Parts) {}
 
   /** Starts the profile's refresh, or joins the one under way. */
   run(p: ProfileConfig): Promise<Tokens> {
-    const s = settled(this.profiles.state(p));
+    const s = settled(this.parts.profiles.state(p));
     if (s.kind === 'refreshing') return s.flight;
     const refreshToken = s.kind === 'valid' || s.kind === 'retrying' ? s.tokens.refreshToken : undefined;
     if (!refreshToken || (s.kind !== 'valid' && s.kind !== 'retrying')) {
@@ -48,7 +35,7 @@ export class Refresher {
       );
     }
     const flight = this.refresh(p, s.tokens, refreshToken);
-    this.profiles.apply(p, { type: 'refresh-started', flight });
+    this.parts.profiles.apply(p, { type: 'refresh-started', flight });
     return flight;
   }
 
@@ -57,33 +44,33 @@ export class Refresher {
     await Promise.resolve();
     try {
       const result = await this.call(p, held, refreshToken);
-      const tokens = this.profiles.accept(p, result, 'refreshed', refreshToken);
+      const tokens = this.parts.profiles.accept(p, result, 'refreshed', refreshToken);
       log.info(`profile ${p.name}: refreshed`);
       return tokens;
     } catch (error) {
       const reason = messageOf(error);
       if (isRefused(error)) {
         log.warn(`profile ${p.name}: Cognito refused the refresh token (${reason}); a sign-in is needed`);
-        this.store.markNeedsSignIn(p.name);
-        this.profiles.apply(p, { type: 'refresh-refused', reason });
+        this.parts.store.markNeedsSignIn(p.name);
+        this.parts.profiles.apply(p, { type: 'refresh-refused', reason });
       } else {
         log.warn(`profile ${p.name}: refresh failed (${reason}); stored tokens kept`);
-        this.profiles.apply(p, { type: 'refresh-failed', reason });
+        this.parts.profiles.apply(p, { type: 'refresh-failed', reason });
       }
       throw error;
     }
   }
 
   private async call(p: ProfileConfig, held: Tokens, refreshToken: string): Promise<AuthResult> {
-    const clientSecret = await this.secrets.get(p);
-    const device = this.devices.local(p);
-    if (this.profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
+    const clientSecret = await this.parts.secrets.get(p);
+    const device = this.parts.devices.local(p);
+    if (this.parts.profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
       try {
-        const result = await this.gateway.getTokensFromRefreshToken(p, refreshToken, {
+        const result = await this.parts.gateway.getTokensFromRefreshToken(p, refreshToken, {
           ...(clientSecret ? { clientSecret } : {}),
           ...(device ? { deviceKey: device.deviceKey } : {}),
         });
-        this.profiles.rememberRefreshApi(p, 'GetTokensFromRefreshToken');
+        this.parts.profiles.rememberRefreshApi(p, 'GetTokensFromRefreshToken');
         return result;
       } catch (error) {
         if (!(error instanceof CognitoCallError) || !isUnavailableApi(error)) throw error;
@@ -92,11 +79,11 @@ export class Refresher {
     }
     // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
     const username = held.username ?? p.username;
-    const result = await this.gateway.refresh(p, refreshToken, {
+    const result = await this.parts.gateway.refresh(p, refreshToken, {
       ...(clientSecret ? { SECRET_HASH: secretHash(username, p.clientId, clientSecret) } : {}),
       ...(device ? { DEVICE_KEY: device.deviceKey } : {}),
     });
-    this.profiles.rememberRefreshApi(p, 'REFRESH_TOKEN_AUTH');
+    this.parts.profiles.rememberRefreshApi(p, 'REFRESH_TOKEN_AUTH');
     return result;
   }
 }

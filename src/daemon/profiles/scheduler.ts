@@ -5,13 +5,12 @@
  */
 import type { ProfileConfig } from '../../shared/config.js';
 import { messageOf } from '../../shared/errors.js';
-import type { Clock, Timer } from '../clock.js';
+import type { Timer } from '../clock.js';
 import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import type { Tokens } from '../token-store.js';
-import type { Profiles } from './profiles.js';
-import type { Refresher } from './refresh.js';
 import { type ProfileState, settled } from './state.js';
+import type { Parts } from './use-cases.js';
 
 const backoffStartMs = 5_000;
 const backoffMaxMs = 5 * 60_000;
@@ -33,21 +32,17 @@ export function backoffMs(attempt: number, error: unknown): number {
 export class Scheduler {
   private readonly timers = new Map<string, Timer>();
 
-  constructor(
-    private readonly profiles: Profiles,
-    private readonly refresher: Refresher,
-    private readonly clock: Clock,
-  ) {
-    profiles.onChange = (p, state) => this.follow(p, state);
+  constructor(private readonly parts: Parts) {
+    parts.profiles.onChange = (p, state) => this.follow(p, state);
   }
 
   private follow(p: ProfileConfig, state: ProfileState): void {
     const s = settled(state);
     if (s.kind === 'signed-out' || s.kind === 'needs-sign-in') this.cancel(p.name);
     else if (s.kind === 'valid' && s.nextRefreshAt === undefined && s.tokens.refreshToken) {
-      const at = Math.max(this.clock.now(), refreshDueAt(s.tokens, p.refreshMargin));
+      const at = Math.max(this.parts.clock.now(), refreshDueAt(s.tokens, p.refreshMargin));
       this.arm(p.name, at);
-      this.profiles.apply(p, { type: 'refresh-scheduled', at });
+      this.parts.profiles.apply(p, { type: 'refresh-scheduled', at });
     }
   }
 
@@ -55,12 +50,12 @@ export class Scheduler {
     this.cancel(name);
     this.timers.set(
       name,
-      this.clock.setTimer(() => this.due(name), at - this.clock.now()),
+      this.parts.clock.setTimer(() => this.due(name), at - this.parts.clock.now()),
     );
   }
 
   private cancel(name: string): void {
-    this.clock.clearTimer(this.timers.get(name));
+    this.parts.clock.clearTimer(this.timers.get(name));
     this.timers.delete(name);
   }
 
@@ -68,20 +63,20 @@ export class Scheduler {
     this.timers.delete(name);
     let p: ProfileConfig;
     try {
-      p = this.profiles.lookup(name).p;
+      p = this.parts.profiles.lookup(name).p;
     } catch {
       return; // The profile left the config: nothing to refresh for.
     }
-    this.refresher.run(p).catch((error: unknown) => {
+    this.parts.refresher.run(p).catch((error: unknown) => {
       if (!(error instanceof CognitoCallError) || error.kind === 'rejected') return;
-      const s = settled(this.profiles.state(p));
+      const s = settled(this.parts.profiles.state(p));
       const wait = backoffMs(s.kind === 'retrying' ? s.attempt + 1 : 1, error);
       log.warn(
         `profile ${name}: scheduled refresh failed (${messageOf(error)}); next try in ${Math.round(wait / 1000)} s`,
       );
-      const at = this.clock.now() + wait;
+      const at = this.parts.clock.now() + wait;
       this.arm(name, at);
-      this.profiles.apply(p, { type: 'retry-scheduled', at });
+      this.parts.profiles.apply(p, { type: 'retry-scheduled', at });
     });
   }
 
@@ -89,7 +84,7 @@ export class Scheduler {
   resumeAll(names: string[]): void {
     let profiles: ReadonlyMap<string, ProfileConfig>;
     try {
-      profiles = this.profiles.config.current().config.profiles;
+      profiles = this.parts.profiles.config.current().config.profiles;
     } catch (error) {
       log.warn(`config not loaded at start: ${messageOf(error)}`);
       return;
@@ -98,7 +93,7 @@ export class Scheduler {
       const p = profiles.get(name);
       if (!p) continue;
       try {
-        this.profiles.state(p);
+        this.parts.profiles.state(p);
       } catch (error) {
         log.error(`profile ${name}: cannot load stored tokens: ${messageOf(error)}`);
       }

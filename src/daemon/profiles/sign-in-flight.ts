@@ -5,15 +5,12 @@
 import type { ProfileConfig } from '../../shared/config.js';
 import { CogTokenError } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
-import { type Clock, withDeadline } from '../clock.js';
-import type { CognitoGateway } from '../cognito-gateway.js';
+import { withDeadline } from '../clock.js';
 import { log } from '../log.js';
 import { type QuestionSpec, signIn } from '../sign-in.js';
 import type { Tokens } from '../token-store.js';
-import type { ClientSecrets } from './client-secret.js';
-import type { Devices } from './devices.js';
-import type { Profiles } from './profiles.js';
 import type { SignInFlight } from './state.js';
+import type { Parts } from './use-cases.js';
 
 export type AskOutcome =
   | { value: string }
@@ -64,13 +61,7 @@ function commandFor(p: ProfileConfig, question: Question): string | undefined {
 }
 
 export class SignIns {
-  constructor(
-    private readonly profiles: Profiles,
-    private readonly gateway: CognitoGateway,
-    private readonly secrets: ClientSecrets,
-    private readonly devices: Devices,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly parts: Parts) {}
 
   /**
    * Starts the profile's sign-in, or joins the one under way. A caller that can answer nothing (`--no-input`,
@@ -78,14 +69,14 @@ export class SignIns {
    * find nobody, so it fails now, before any command or Cognito call.
    */
   run(p: ProfileConfig, asker: Asker, timeoutSeconds: number): Promise<Tokens> {
-    const s = this.profiles.state(p);
+    const s = this.parts.profiles.state(p);
     if (s.kind === 'signing-in') return this.join(s.flight, p, asker, timeoutSeconds);
     if (!canAnswer(asker)) return Promise.reject(nobodyToAsk(p, 'password'));
     const flight: SignInFlight = {
       askers: [asker],
       promise: Promise.resolve() as unknown as Promise<Tokens>,
     };
-    this.profiles.apply(p, { type: 'sign-in-started', flight });
+    this.parts.profiles.apply(p, { type: 'sign-in-started', flight });
     flight.promise = this.signIn(p, flight);
     return flight.promise;
   }
@@ -93,25 +84,25 @@ export class SignIns {
   private async signIn(p: ProfileConfig, flight: SignInFlight): Promise<Tokens> {
     try {
       log.info(`profile ${p.name}: signing in`);
-      const clientSecret = await this.secrets.get(p);
-      const device = this.devices.local(p);
+      const clientSecret = await this.parts.secrets.get(p);
+      const device = this.parts.devices.local(p);
       const result = await signIn({
         p,
-        gateway: this.gateway,
+        gateway: this.parts.gateway,
         questioner: { ask: (spec) => this.relay(p, flight, spec) },
         ...(clientSecret ? { clientSecret } : {}),
         ...(device ? { device } : {}),
-        forgetDevice: () => this.devices.forgetLocal(p),
-        now: () => new Date(this.clock.now()),
+        forgetDevice: () => this.parts.devices.forgetLocal(p),
+        now: () => new Date(this.parts.clock.now()),
       });
-      const tokens = this.profiles.accept(p, result, 'signed-in');
+      const tokens = this.parts.profiles.accept(p, result, 'signed-in');
       const onDevice = device && !result.newDevice ? ` on remembered device ${device.deviceKey}` : '';
       log.info(`profile ${p.name}: signed in${onDevice}`);
-      if (result.newDevice) await this.devices.remember(p, result.accessToken, result.newDevice);
+      if (result.newDevice) await this.parts.devices.remember(p, result.accessToken, result.newDevice);
       return tokens;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.profiles.apply(p, { type: 'sign-in-failed', reason });
+      this.parts.profiles.apply(p, { type: 'sign-in-failed', reason });
       log.warn(`profile ${p.name}: sign-in failed: ${reason}`);
       throw error;
     }
@@ -134,7 +125,7 @@ export class SignIns {
       return Promise.reject(elsewhere(p, problem));
     }
     flight.askers.push(asker);
-    return withDeadline(this.clock, flight.promise, timeoutSeconds * 1000, () => {
+    return withDeadline(this.parts.clock, flight.promise, timeoutSeconds * 1000, () => {
       // Not asked any more: this caller has stopped waiting.
       const at = flight.askers.indexOf(asker);
       if (at !== -1) flight.askers.splice(at, 1);

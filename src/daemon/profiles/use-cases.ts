@@ -13,6 +13,18 @@ import { Scheduler } from './scheduler.js';
 import { SignIns } from './sign-in-flight.js';
 import { profileStatuses } from './status.js';
 
+/** What each use case may call on. */
+export interface Parts {
+  profiles: Profiles;
+  store: TokenStore;
+  gateway: CognitoGateway;
+  clock: Clock;
+  secrets: ClientSecrets;
+  devices: Devices;
+  refresher: Refresher;
+  signIns: SignIns;
+}
+
 export type UseCases = ReturnType<typeof profileUseCases>;
 
 export function profileUseCases(
@@ -21,25 +33,26 @@ export function profileUseCases(
   gateway: CognitoGateway,
   clock: Clock,
 ) {
-  const profiles = new Profiles(config, store);
-  const secrets = new ClientSecrets();
-  const devices = new Devices(profiles, store, gateway, clock);
-  const refresher = new Refresher(profiles, store, gateway, secrets, devices);
-  const scheduler = new Scheduler(profiles, refresher, clock);
-  const getToken = new GetToken(
-    profiles,
-    refresher,
-    new SignIns(profiles, gateway, secrets, devices, clock),
+  const parts = {
+    store,
+    gateway,
     clock,
-  );
-  const logout = new Logout(profiles, gateway, secrets);
+    profiles: new Profiles(config, store),
+    secrets: new ClientSecrets(),
+  } as Parts;
+  parts.devices = new Devices(parts);
+  parts.refresher = new Refresher(parts);
+  parts.signIns = new SignIns(parts);
+  const scheduler = new Scheduler(parts);
+  const getToken = new GetToken(parts);
+  const logout = new Logout(parts);
   return {
-    profiles,
+    profiles: parts.profiles,
     get: getToken.get.bind(getToken),
     invalidate: getToken.invalidate.bind(getToken),
-    devices: devices.list.bind(devices),
+    devices: parts.devices.list.bind(parts.devices),
     logout: logout.run.bind(logout),
-    status: () => profileStatuses(profiles, clock),
+    status: () => profileStatuses(parts.profiles, clock),
     /** Loads the stored profiles the config names and schedules their refreshes. */
     resume: () => scheduler.resumeAll(store.names()),
     shutdown: () => scheduler.shutdown(),
