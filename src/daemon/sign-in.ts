@@ -13,11 +13,13 @@ import {
   hexToBigInt,
   passwordAuthenticationKey,
   poolNameOf,
-  secretHash,
 } from '../shared/srp.js';
 import {
   type AuthResult,
   type AuthStep,
+  type Caller,
+  type Challenge,
+  type ChallengeAnswer,
   CognitoCallError,
   type CognitoGateway,
   isUnknownDevice,
@@ -54,19 +56,11 @@ export interface SignInContext {
 /** Wrong codes accepted before the sign-in is given up. */
 export const maxCodeAttempts = 3;
 
-const codeChallenges: Record<string, { key: string; prompt: (p: ProfileConfig, dest?: string) => string }> = {
-  SMS_MFA: {
-    key: 'SMS_MFA_CODE',
-    prompt: (p, dest) => `SMS code${dest ? ` sent to ${dest}` : ''} (cog-token profile ${p.name}): `,
-  },
-  SOFTWARE_TOKEN_MFA: {
-    key: 'SOFTWARE_TOKEN_MFA_CODE',
-    prompt: (p) => `Authenticator app code (cog-token profile ${p.name}): `,
-  },
-  EMAIL_OTP: {
-    key: 'EMAIL_OTP_CODE',
-    prompt: (p, dest) => `Email code${dest ? ` sent to ${dest}` : ''} (cog-token profile ${p.name}): `,
-  },
+/** The challenges answered by a code, and how each asks for it. */
+const codeChallenges: Record<string, (p: ProfileConfig, dest?: string) => string> = {
+  SMS_MFA: (p, dest) => `SMS code${dest ? ` sent to ${dest}` : ''} (cog-token profile ${p.name}): `,
+  SOFTWARE_TOKEN_MFA: (p) => `Authenticator app code (cog-token profile ${p.name}): `,
+  EMAIL_OTP: (p, dest) => `Email code${dest ? ` sent to ${dest}` : ''} (cog-token profile ${p.name}): `,
 };
 
 export async function signIn(ctx: SignInContext): Promise<AuthResult> {
@@ -97,28 +91,19 @@ class Flow {
     this.username = ctx.p.username;
   }
 
-  secret(username: string): Record<string, string> {
-    return this.ctx.clientSecret
-      ? { SECRET_HASH: secretHash(username, this.ctx.p.clientId, this.ctx.clientSecret) }
-      : {};
+  /** Who each request is made as: the name Cognito knows by now, the client secret, the device. */
+  caller(): Caller {
+    const { clientSecret, device } = this.ctx;
+    return {
+      username: this.username,
+      ...(clientSecret ? { clientSecret } : {}),
+      ...(device ? { deviceKey: device.deviceKey } : {}),
+    };
   }
 
-  deviceKey(): Record<string, string> {
-    return this.ctx.device ? { DEVICE_KEY: this.ctx.device.deviceKey } : {};
-  }
-
-  /** USERNAME, SECRET_HASH over it, DEVICE_KEY: what every challenge response carries. */
-  base(): Record<string, string> {
-    return { USERNAME: this.username, ...this.secret(this.username), ...this.deviceKey() };
-  }
-
-  async respond(
-    step: Challenge,
-    responses: Record<string, string>,
-    session = step.session,
-  ): Promise<AuthStep> {
+  async respond(step: Pick<Challenge, 'name' | 'session'>, answer: ChallengeAnswer): Promise<AuthStep> {
     try {
-      return await this.ctx.gateway.respondToChallenge(this.ctx.p, step.name, session, responses);
+      return await this.ctx.gateway.answerChallenge(this.ctx.p, this.caller(), step, answer);
     } catch (error) {
       // Left as it is, so signIn() can forget the device and start over.
       if (isUnknownDevice(error)) throw error;
@@ -131,30 +116,18 @@ class Flow {
   }
 }
 
-type Challenge = Extract<AuthStep, { kind: 'challenge' }>;
-
 async function attempt(ctx: SignInContext, password: string): Promise<AuthResult> {
   const { p } = ctx;
   const flow = new Flow(ctx);
   let srp: ReturnType<typeof generateClientKeys> | undefined;
   let step: AuthStep;
   try {
-    if (p.authFlow === 'USER_SRP_AUTH') {
-      srp = generateClientKeys();
-      step = await ctx.gateway.initiateAuth(p, 'USER_SRP_AUTH', {
-        USERNAME: p.username,
-        SRP_A: srp.A.toString(16),
-        ...flow.secret(p.username),
-        ...flow.deviceKey(),
-      });
-    } else {
-      step = await ctx.gateway.initiateAuth(p, 'USER_PASSWORD_AUTH', {
-        USERNAME: p.username,
-        PASSWORD: password,
-        ...flow.secret(p.username),
-        ...flow.deviceKey(),
-      });
-    }
+    if (p.authFlow === 'USER_SRP_AUTH') srp = generateClientKeys();
+    step = await ctx.gateway.startSignIn(
+      p,
+      flow.caller(),
+      srp ? { flow: 'USER_SRP_AUTH', srpA: srp.A.toString(16) } : { flow: 'USER_PASSWORD_AUTH', password },
+    );
   } catch (error) {
     if (isUnknownDevice(error)) throw error;
     throw signInError(p, error);
@@ -177,7 +150,7 @@ async function answer(
   const { p } = flow.ctx;
   const params = step.parameters;
   const code = codeChallenges[step.name];
-  if (code) return answerCode(flow, step, code.key, code.prompt(p, params.CODE_DELIVERY_DESTINATION));
+  if (code) return answerCode(flow, step, code(p, params.CODE_DELIVERY_DESTINATION));
   switch (step.name) {
     case 'PASSWORD_VERIFIER': {
       if (!srp) throw unexpected(p, step.name);
@@ -196,17 +169,17 @@ async function answer(
       const secretBlock = required(p, step, 'SECRET_BLOCK');
       flow.username = userId;
       return flow.respond(step, {
-        ...flow.base(),
-        PASSWORD_CLAIM_SECRET_BLOCK: secretBlock,
-        TIMESTAMP: timestamp,
-        PASSWORD_CLAIM_SIGNATURE: claimSignature({ key, poolName, userId, secretBlock, timestamp }),
+        kind: 'password-claim',
+        secretBlock,
+        timestamp,
+        signature: claimSignature({ key, poolName, userId, secretBlock, timestamp }),
       });
     }
     case 'DEVICE_SRP_AUTH': {
       const device = flow.ctx.device;
       if (!device) throw unexpected(p, step.name);
       const keys = generateClientKeys();
-      const next = await flow.respond(step, { ...flow.base(), SRP_A: keys.A.toString(16) });
+      const next = await flow.respond(step, { kind: 'device-srp', srpA: keys.A.toString(16) });
       if (next.kind !== 'challenge' || next.name !== 'DEVICE_PASSWORD_VERIFIER') return next;
       const timestamp = formatTimestamp(flow.now());
       const key = passwordAuthenticationKey({
@@ -221,10 +194,10 @@ async function answer(
       const secretBlock = required(p, next, 'SECRET_BLOCK');
       flow.username = next.parameters.USERNAME ?? flow.username;
       return flow.respond(next, {
-        ...flow.base(),
-        PASSWORD_CLAIM_SECRET_BLOCK: secretBlock,
-        TIMESTAMP: timestamp,
-        PASSWORD_CLAIM_SIGNATURE: claimSignature({
+        kind: 'password-claim',
+        secretBlock,
+        timestamp,
+        signature: claimSignature({
           key,
           poolName: device.deviceGroupKey,
           userId: device.deviceKey,
@@ -247,7 +220,7 @@ async function answer(
         prompt: `Which second factor for cog-token profile ${p.name}? (set mfa_preference to skip this question) `,
       });
       if (!choices.includes(pick)) throw unsupported(p, `an MFA choice of ${pick}`);
-      return flow.respond(step, { ...flow.base(), ANSWER: pick });
+      return flow.respond(step, { kind: 'choice', choice: pick });
     }
     case 'MFA_SETUP':
       return setUpTotp(flow, step);
@@ -257,25 +230,25 @@ async function answer(
         challenge: step.name,
         prompt: `Cognito requires a new password for ${p.username} (cog-token profile ${p.name}). New password: `,
       });
-      const responses: Record<string, string> = { ...flow.base(), NEW_PASSWORD: newPassword };
+      const attributes: Record<string, string> = {};
       const current = parseObject(params.userAttributes);
       for (const entry of parseList(params.requiredAttributes)) {
         const name = entry.replace(/^userAttributes\./, '');
         if (current[name]) continue;
-        responses[`userAttributes.${name}`] = await flow.ctx.questioner.ask({
+        attributes[name] = await flow.ctx.questioner.ask({
           question: 'attribute',
           challenge: step.name,
           prompt: `Cognito requires the attribute "${name}" for ${p.username}: `,
         });
       }
-      return flow.respond(step, responses);
+      return flow.respond(step, { kind: 'new-password', password: newPassword, attributes });
     }
     default:
       throw unsupported(p, step.name);
   }
 }
 
-async function answerCode(flow: Flow, step: Challenge, key: string, prompt: string): Promise<AuthStep> {
+async function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<AuthStep> {
   const { p } = flow.ctx;
   let retryReason: string | undefined;
   for (let attempt = 1; ; attempt++) {
@@ -288,10 +261,7 @@ async function answerCode(flow: Flow, step: Challenge, key: string, prompt: stri
       })
     ).trim();
     try {
-      return await flow.ctx.gateway.respondToChallenge(p, step.name, step.session, {
-        ...flow.base(),
-        [key]: code,
-      });
+      return await flow.ctx.gateway.answerChallenge(p, flow.caller(), step, { kind: 'code', code });
     } catch (error) {
       if (isUnknownDevice(error)) throw error;
       if (!(error instanceof CognitoCallError) || error.exception !== 'CodeMismatchException') {
@@ -362,7 +332,7 @@ async function setUpTotp(flow: Flow, step: Challenge): Promise<AuthStep> {
       retryReason = `That code was wrong (attempt ${attempt} of ${maxCodeAttempts}).`;
     }
   }
-  return flow.respond(step, { USERNAME: flow.username, ...flow.secret(flow.username) }, session);
+  return flow.respond({ name: step.name, session }, { kind: 'totp-verified' });
 }
 
 function required(p: ProfileConfig, step: Challenge, name: string): string {

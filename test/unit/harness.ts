@@ -10,13 +10,15 @@ import type { Clock, Timer } from '../../src/daemon/clock.js';
 import {
   type AuthResult,
   type AuthStep,
+  type Caller,
   CognitoCallError,
   type CognitoGateway,
+  type SignInStart,
 } from '../../src/daemon/cognito-gateway.js';
 import { ConfigSource } from '../../src/daemon/config-source.js';
 import type { Asker, AskOutcome } from '../../src/daemon/profiles/sign-in-flight.js';
 import { profileUseCases } from '../../src/daemon/profiles/use-cases.js';
-import { TokenStore } from '../../src/daemon/token-store.js';
+import { type RefreshApi, TokenStore } from '../../src/daemon/token-store.js';
 import type { ProfileConfig } from '../../src/shared/config.js';
 
 interface FakeTimer {
@@ -110,21 +112,17 @@ export class FakeCognito implements CognitoGateway {
     };
   }
 
-  async initiateAuth(_p: ProfileConfig, flow: string): Promise<AuthStep> {
-    this.calls.push(`initiateAuth ${flow}`);
+  async startSignIn(_p: ProfileConfig, _caller: Caller, start: SignInStart): Promise<AuthStep> {
+    this.calls.push(`startSignIn ${start.flow}`);
     await this.signInGate;
     return { kind: 'tokens', result: this.tokens(`refresh-${this.serial + 1}`) };
   }
 
-  async getTokensFromRefreshToken(_p: ProfileConfig, refreshToken: string): Promise<AuthResult> {
-    this.calls.push(`getTokensFromRefreshToken ${refreshToken}`);
-    if (!this.hasGetTokens)
+  async refresh(_p: ProfileConfig, api: RefreshApi, refreshToken: string): Promise<AuthResult> {
+    this.calls.push(`${api} ${refreshToken}`);
+    if (api === 'GetTokensFromRefreshToken' && !this.hasGetTokens) {
       throw new CognitoCallError('Unsupported', 'rejected', 'Unsupported: not implemented');
-    return this.onRefresh(refreshToken);
-  }
-
-  async refresh(_p: ProfileConfig, refreshToken: string): Promise<AuthResult> {
-    this.calls.push(`refresh ${refreshToken}`);
+    }
     return this.onRefresh(refreshToken);
   }
 
@@ -136,11 +134,10 @@ export class FakeCognito implements CognitoGateway {
     return this.calls.filter((c) => c.startsWith(prefix)).length;
   }
 
-  respondToChallenge = unused;
+  answerChallenge = unused;
   associateSoftwareToken = unused;
   verifySoftwareToken = unused;
   confirmDevice = unused;
-  updateDeviceStatus = unused;
   listDevices = unused;
   forgetDevice = unused;
 }

@@ -11,14 +11,14 @@ describe('refresh on a fake clock', () => {
   it('refreshes refresh_margin seconds before expiry, not earlier', async () => {
     w = world({ refresh_margin: 300 });
     const first = await get();
-    expect(w.cognito.count('initiateAuth')).toBe(1);
+    expect(w.cognito.count('startSignIn')).toBe(1);
     await w.clock.advance(3299_000);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(0);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(0);
     expect((await get()).token).toBe(first.token);
     await w.clock.advance(1_000);
     expect(w.cognito.calls).toEqual([
-      'initiateAuth USER_PASSWORD_AUTH',
-      'getTokensFromRefreshToken refresh-1',
+      'startSignIn USER_PASSWORD_AUTH',
+      'GetTokensFromRefreshToken refresh-1',
     ]);
     expect((await get()).token).not.toBe(first.token);
     expect(statusOf(w).state).toBe('signed-in');
@@ -30,9 +30,9 @@ describe('refresh on a fake clock', () => {
     await get();
     expect(statusOf(w).nextRefreshAt).toBe(Math.round(w.clock.now() / 1000) + 300);
     await w.clock.advance(299_000);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(0);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(0);
     await w.clock.advance(1_000);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
   });
 
   it('an expired token is refreshed by the get that finds it, without a sign-in', async () => {
@@ -42,8 +42,8 @@ describe('refresh on a fake clock', () => {
     await w.clock.advance(3700_000);
     const r = await get();
     expect(r.expiresAt).toBeGreaterThan(w.clock.now() / 1000);
-    expect(w.cognito.count('initiateAuth')).toBe(1);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('startSignIn')).toBe(1);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
   });
 
   it('backs off after network failures (10 s doubling, up to 5 min), keeping the tokens', async () => {
@@ -52,7 +52,7 @@ describe('refresh on a fake clock', () => {
     const first = await get();
     w.cognito.onRefresh = () => Promise.reject(transient());
     await w.clock.advance(33_000_000);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
     const waits: number[] = [];
     for (let i = 0; i < 7; i++) {
       const next = (statusOf(w).nextRefreshAt as number) * 1000 - w.clock.now();
@@ -60,7 +60,7 @@ describe('refresh on a fake clock', () => {
       await w.clock.advance(next);
     }
     expect(waits).toEqual([10, 20, 40, 80, 160, 300, 300]);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(8);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(8);
     // Meanwhile a get hands out the cached token, with a warning, while it lasts.
     const r = await get({ minValid: 3600 });
     expect(r.token).toBe(first.token);
@@ -91,8 +91,8 @@ describe('refresh on a fake clock', () => {
     await w.clock.advance(3300_000);
     await w.clock.advance(3300_000);
     expect(w.cognito.calls.slice(1)).toEqual([
-      'getTokensFromRefreshToken refresh-1',
-      'getTokensFromRefreshToken rotated-1',
+      'GetTokensFromRefreshToken refresh-1',
+      'GetTokensFromRefreshToken rotated-1',
     ]);
     expect(w.store.load('dev')?.tokens?.refreshToken).toBe('rotated-2');
   });
@@ -104,9 +104,9 @@ describe('refresh on a fake clock', () => {
     await w.clock.advance(3300_000);
     await w.clock.advance(3300_000);
     expect(w.cognito.calls.slice(1)).toEqual([
-      'getTokensFromRefreshToken refresh-1',
-      'refresh refresh-1',
-      'refresh refresh-1',
+      'GetTokensFromRefreshToken refresh-1',
+      'REFRESH_TOKEN_AUTH refresh-1',
+      'REFRESH_TOKEN_AUTH refresh-1',
     ]);
     expect(w.store.load('dev')?.refreshApi).toBe('REFRESH_TOKEN_AUTH');
   });
@@ -124,9 +124,9 @@ describe('refresh on a fake clock', () => {
     expect(w.store.load('dev')?.needsSignIn).toBe(true);
     // A client that can answer nothing is told to sign in; one at a terminal signs in.
     await expect(w.daemon.get('dev', asker(false), {})).rejects.toMatchObject({ code: 'needs-sign-in' });
-    expect(w.cognito.count('initiateAuth')).toBe(1);
+    expect(w.cognito.count('startSignIn')).toBe(1);
     await get();
-    expect(w.cognito.count('initiateAuth')).toBe(2);
+    expect(w.cognito.count('startSignIn')).toBe(2);
     expect(statusOf(w).state).toBe('signed-in');
   });
 
@@ -139,6 +139,6 @@ describe('refresh on a fake clock', () => {
     const client = asker();
     await w.daemon.get('dev', client, {});
     expect(client.asked).toBe(1);
-    expect(w.cognito.count('initiateAuth')).toBe(2);
+    expect(w.cognito.count('startSignIn')).toBe(2);
   });
 });

@@ -18,7 +18,7 @@ describe('profile logic in-process', () => {
     open();
     const results = await Promise.all(gets);
     expect(new Set(results.map((r) => r.token)).size).toBe(1);
-    expect(w.cognito.count('initiateAuth')).toBe(1);
+    expect(w.cognito.count('startSignIn')).toBe(1);
   });
 
   it('a caller that can answer nothing neither starts nor joins a sign-in', async () => {
@@ -28,7 +28,7 @@ describe('profile logic in-process', () => {
     void w.daemon.get('dev', asker(), {}).catch(() => {});
     await settle();
     await expect(w.daemon.get('dev', asker(false), {})).rejects.toThrow(/a sign-in is under way elsewhere/);
-    expect(w.cognito.count('initiateAuth')).toBe(1);
+    expect(w.cognito.count('startSignIn')).toBe(1);
   });
 
   it('a caller joining a sign-in waits at most its timeout', async () => {
@@ -50,7 +50,7 @@ describe('profile logic in-process', () => {
     const gets = Array.from({ length: 5 }, () => w.daemon.get('dev', asker(), {}));
     const results = await Promise.all(gets);
     expect(new Set(results.map((r) => r.token)).size).toBe(1);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
   });
 
   it('a login racing a refresh: the get that finds the sign-in joins it, no second refresh', async () => {
@@ -73,8 +73,8 @@ describe('profile logic in-process', () => {
     finishRefresh();
     await refreshing;
     const after = await w.daemon.get('dev', asker(), {});
-    expect(w.cognito.count('initiateAuth')).toBe(2);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('startSignIn')).toBe(2);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
     expect(after.expiresAt).toBeGreaterThanOrEqual(signedIn.expiresAt);
     expect(statusOf(w).state).toBe('signed-in');
   });
@@ -97,7 +97,7 @@ describe('profile logic in-process', () => {
     const joined = w.daemon.get('dev', asker(), {});
     open();
     expect((await joined).token).toBe((await login).token);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
   });
 
   it('status reads and changes nothing', async () => {
@@ -141,6 +141,6 @@ describe('profile logic in-process', () => {
     w.daemon.invalidate('dev');
     const next = await w.daemon.get('dev', asker(), {});
     expect(next.token).not.toBe(first.token);
-    expect(w.cognito.count('getTokensFromRefreshToken')).toBe(1);
+    expect(w.cognito.count('GetTokensFromRefreshToken')).toBe(1);
   });
 });

@@ -33,16 +33,7 @@ export class Devices {
     const verifier = deviceVerifier({ ...device, devicePassword });
     try {
       const name = `cog-token@${hostname()}`;
-      const confirmed = await this.parts.gateway.confirmDevice(
-        p,
-        accessToken,
-        device.deviceKey,
-        name,
-        verifier,
-      );
-      if (confirmed.userConfirmationNecessary) {
-        await this.parts.gateway.updateDeviceStatus(p, accessToken, device.deviceKey, true);
-      }
+      await this.parts.gateway.confirmDevice(p, accessToken, { deviceKey: device.deviceKey, name, verifier });
       this.parts.store.saveDevice(p.name, profileIdentity(p), { ...device, devicePassword });
       log.info(`profile ${p.name}: this machine is remembered as device ${device.deviceKey}`);
     } catch (error) {

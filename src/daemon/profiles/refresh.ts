@@ -5,7 +5,6 @@
  */
 import type { ProfileConfig } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
-import { secretHash } from '../../shared/srp.js';
 import { type AuthResult, CognitoCallError, isUnavailableApi } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import type { Tokens } from '../token-store.js';
@@ -64,26 +63,25 @@ export class Refresher {
   private async call(p: ProfileConfig, held: Tokens, refreshToken: string): Promise<AuthResult> {
     const clientSecret = await this.parts.secrets.get(p);
     const device = this.parts.devices.local(p);
-    if (this.parts.profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
+    // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
+    const caller = {
+      username: held.username ?? p.username,
+      ...(clientSecret ? { clientSecret } : {}),
+      ...(device ? { deviceKey: device.deviceKey } : {}),
+    };
+    const { gateway, profiles } = this.parts;
+    if (profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
       try {
-        const result = await this.parts.gateway.getTokensFromRefreshToken(p, refreshToken, {
-          ...(clientSecret ? { clientSecret } : {}),
-          ...(device ? { deviceKey: device.deviceKey } : {}),
-        });
-        this.parts.profiles.rememberRefreshApi(p, 'GetTokensFromRefreshToken');
+        const result = await gateway.refresh(p, 'GetTokensFromRefreshToken', refreshToken, caller);
+        profiles.rememberRefreshApi(p, 'GetTokensFromRefreshToken');
         return result;
       } catch (error) {
         if (!(error instanceof CognitoCallError) || !isUnavailableApi(error)) throw error;
         log.info(`profile ${p.name}: GetTokensFromRefreshToken is not available here (${error.message})`);
       }
     }
-    // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
-    const username = held.username ?? p.username;
-    const result = await this.parts.gateway.refresh(p, refreshToken, {
-      ...(clientSecret ? { SECRET_HASH: secretHash(username, p.clientId, clientSecret) } : {}),
-      ...(device ? { DEVICE_KEY: device.deviceKey } : {}),
-    });
-    this.parts.profiles.rememberRefreshApi(p, 'REFRESH_TOKEN_AUTH');
+    const result = await gateway.refresh(p, 'REFRESH_TOKEN_AUTH', refreshToken, caller);
+    profiles.rememberRefreshApi(p, 'REFRESH_TOKEN_AUTH');
     return result;
   }
 }
