@@ -13,7 +13,16 @@ export default defineConfig({
     globals: false,
     setupFiles: ['test/setup.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      {
+        extends: true,
+        // The daemon's log is for a person reading it; the tests assert on state and calls.
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 10_000,
+          env: { COG_TOKEN_LOG: 'error' },
+        },
+      },
       { extends: true, test: { name: 'end-to-end', include: ['test/*.test.ts'] } },
     ],
   },
