@@ -129,9 +129,4 @@ export class Profiles {
     this.apply(p, { type, tokens });
     return tokens;
   }
-
-  /** Every profile held in memory (the scheduler's shutdown). */
-  names(): string[] {
-    return [...this.entries.keys()];
-  }
 }

@@ -3,7 +3,7 @@
  * (each for at most its request's timeout), its questions relayed to the first waiting client able to answer.
  */
 import type { ProfileConfig } from '../../shared/config.js';
-import { CogTokenError } from '../../shared/errors.js';
+import { CogTokenError, messageOf } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
 import { log } from '../log.js';
@@ -101,7 +101,7 @@ export class SignIns {
       if (result.newDevice) await this.parts.devices.remember(p, result.accessToken, result.newDevice);
       return tokens;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       this.parts.profiles.apply(p, { type: 'sign-in-failed', reason });
       log.warn(`profile ${p.name}: sign-in failed: ${reason}`);
       throw error;
