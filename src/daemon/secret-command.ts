@@ -1,25 +1,30 @@
 /**
  * Runs client_secret_command in the daemon (refreshes happen with no client around): its stdout, less the
  * line ending, is the secret. Bounded in time (the profile's command_timeout; then its process group is
- * killed) and size; the secret stays in memory. A failure says how the command ended, never what it is.
+ * killed) and size; the secret stays in memory. A failure says how the command ended, never what it printed.
  */
 import { runBoundedCommand } from '../shared/bounded-command.js';
+import type { ProfileConfig } from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
 
 const maxBytes = 16 * 1024;
 
-export async function runSecretCommand(
-  command: string,
-  env: Record<string, string>,
-  timeoutSeconds: number,
-): Promise<string> {
+export async function runSecretCommand(p: ProfileConfig, command: string): Promise<string> {
   const r = await runBoundedCommand(command, {
-    env: { ...process.env, ...env },
-    timeoutSeconds,
+    env: { ...process.env, COG_TOKEN_PROFILE: p.name },
+    timeoutSeconds: p.commandTimeout,
     maxBytes,
     stdin: 'ignore',
     stderr: 'ignore',
     ownGroup: true,
   });
-  if (!r.ok) throw new Error(r.why);
-  return r.output;
+  if (r.ok) return r.output;
+  const fix = r.why.startsWith('timed out')
+    ? 'make it finish sooner or raise command_timeout'
+    : 'fix the command';
+  throw new ConfigError({
+    profile: p.name,
+    problem: `client_secret_command ${r.why}`,
+    remedy: `${fix} in the profile`,
+  });
 }

@@ -1,6 +1,5 @@
 /** client_secret, or client_secret_command's output: run here (refreshes happen with no client around), kept in memory only. */
 import type { ProfileConfig } from '../../shared/config.js';
-import { CogTokenError, messageOf } from '../../shared/errors.js';
 import { runSecretCommand } from '../secret-command.js';
 
 export class ClientSecrets {
@@ -13,20 +12,10 @@ export class ClientSecrets {
     const key = `${p.name}\0${command}\0${p.commandTimeout}`;
     let secret = this.pending.get(key);
     if (!secret) {
-      secret = runSecretCommand(command, { COG_TOKEN_PROFILE: p.name }, p.commandTimeout).catch(
-        (error: unknown) => {
-          this.pending.delete(key);
-          const why = messageOf(error);
-          const fix = why.startsWith('timed out')
-            ? 'make it finish sooner or raise command_timeout'
-            : 'fix the command';
-          throw new CogTokenError('config', {
-            profile: p.name,
-            problem: `client_secret_command ${why}`,
-            remedy: `${fix} in the profile`,
-          });
-        },
-      );
+      secret = runSecretCommand(p, command).catch((error: unknown) => {
+        this.pending.delete(key); // the next request runs it again
+        throw error;
+      });
       this.pending.set(key, secret);
     }
     return secret;

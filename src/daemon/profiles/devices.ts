@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
 import { deviceVerifier, randomDevicePassword } from '../../shared/srp.js';
-import { CognitoCallError, type DeviceInfo, isUnknownDevice } from '../cognito-gateway.js';
+import { cognitoError } from '../cognito-errors.js';
+import { type DeviceInfo, isUnknownDevice } from '../cognito-gateway.js';
 import { log } from '../log.js';
-import { unreachableError } from '../sign-in.js';
 import type { DeviceRecord } from '../token-store.js';
 import { heldTokens } from './state.js';
 import type { Parts } from './use-cases.js';
@@ -75,15 +75,7 @@ export class Devices {
           warnings: [...warnings, `device ${forget} was already unknown to Cognito; forgotten here`],
         };
       }
-      if (error instanceof CognitoCallError && error.kind === 'transient') throw unreachableError(p, error);
-      if (error instanceof CognitoCallError) {
-        throw new CogTokenError('auth-rejected', {
-          profile: name,
-          problem: `Cognito refused (${error.message})`,
-          remedy: `run: cog-token login ${name}, then try again`,
-        });
-      }
-      throw error;
+      throw cognitoError(p, 'devices', error);
     }
   }
 }

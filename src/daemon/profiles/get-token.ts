@@ -5,9 +5,9 @@
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { defaultTimeoutSeconds, type TokenKind } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
+import { cognitoError } from '../cognito-errors.js';
 import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
-import { signInError } from '../sign-in.js';
 import type { Tokens } from '../token-store.js';
 import { isRefused } from './refresh.js';
 import type { Asker } from './sign-in-flight.js';
@@ -86,7 +86,7 @@ export class GetToken {
           if (!(error instanceof CognitoCallError)) throw error;
           if (!isRefused(error)) {
             const left = this.remaining(t, kind);
-            if (left <= 0) throw signInError(p, error);
+            if (left <= 0) throw cognitoError(p, 'refresh', error);
             warnings.push(
               `profile ${p.name}: refresh failed (${error.message}); handing out the cached token, valid for ${Math.floor(left)} s`,
             );

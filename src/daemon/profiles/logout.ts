@@ -3,7 +3,8 @@
  * dead tokens behind (the next get signs in). When Cognito cannot be reached the tokens are kept, so that the
  * next logout can still revoke them; `local` deletes them here without asking Cognito.
  */
-import { CogTokenError, messageOf } from '../../shared/errors.js';
+import { messageOf } from '../../shared/errors.js';
+import { cognitoError } from '../cognito-errors.js';
 import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import { heldTokens, settled } from './state.js';
@@ -31,11 +32,7 @@ export class Logout {
         const message = messageOf(error);
         if (!(error instanceof CognitoCallError) || error.kind !== 'rejected') {
           log.warn(`profile ${name}: revocation failed, tokens kept: ${message}`);
-          throw new CogTokenError('unreachable', {
-            profile: name,
-            problem: `Cognito could not revoke the refresh token (${message}); nothing was deleted`,
-            remedy: `run cog-token logout ${name} again when Cognito is reachable, or cog-token logout ${name} --local to delete the tokens here only`,
-          });
+          throw cognitoError(p, 'revoke', error);
         }
         // Cognito refuses it (already revoked or expired, or revocation is off for the app client): the token
         // signs nobody in through this client any more, or cannot be revoked at all; delete it here.

@@ -7,7 +7,8 @@ import { CogTokenError, messageOf } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
 import { log } from '../log.js';
-import { type QuestionSpec, signIn } from '../sign-in.js';
+import type { QuestionSpec } from '../sign-in/context.js';
+import { signIn } from '../sign-in/srp-and-password.js';
 import type { Tokens } from '../token-store.js';
 import type { SignInFlight } from './state.js';
 import type { Parts } from './use-cases.js';
@@ -93,7 +94,7 @@ export class SignIns {
         ...(clientSecret ? { clientSecret } : {}),
         ...(device ? { device } : {}),
         forgetDevice: () => this.parts.devices.forgetLocal(p),
-        now: () => new Date(this.parts.clock.now()),
+        now: () => this.parts.clock.now(),
       });
       const tokens = this.parts.profiles.accept(p, result, 'signed-in');
       const onDevice = device && !result.newDevice ? ` on remembered device ${device.deviceKey}` : '';

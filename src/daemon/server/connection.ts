@@ -20,7 +20,7 @@ import {
 import { type Clock, systemClock, type Timer } from '../clock.js';
 import { log } from '../log.js';
 import type { Asker, AskOutcome } from '../profiles/sign-in-flight.js';
-import type { QuestionSpec } from '../sign-in.js';
+import type { QuestionSpec } from '../sign-in/context.js';
 
 export interface RequestHandler {
   handle(request: Request, asker: Asker): Promise<DaemonMessage>;

@@ -1,0 +1,90 @@
+/**
+ * One attempt of the SRP/password sign-in: who we are to Cognito by now, answering a challenge, and reading
+ * its parameters. Shared by the challenge answers (challenges.ts, totp-setup.ts).
+ */
+import type { ProfileConfig } from '../../shared/config.js';
+import { CogTokenError } from '../../shared/errors.js';
+import { cognitoError } from '../cognito-errors.js';
+import {
+  type AuthStep,
+  type Caller,
+  type Challenge,
+  type ChallengeAnswer,
+  type ChallengeRef,
+  isUnknownDevice,
+} from '../cognito-gateway.js';
+import type { SignInContext } from './context.js';
+
+/** Wrong codes accepted before the sign-in is given up. */
+export const maxCodeAttempts = 3;
+
+export class Flow {
+  /** Cognito's own name for the user once a challenge named it; SECRET_HASH must cover what we send. */
+  username: string;
+  constructor(readonly ctx: SignInContext) {
+    this.username = ctx.p.username;
+  }
+
+  /** Who each request is made as: the name Cognito knows by now, the client secret, the device. */
+  caller(): Caller {
+    const { clientSecret, device } = this.ctx;
+    return {
+      username: this.username,
+      ...(clientSecret ? { clientSecret } : {}),
+      ...(device ? { deviceKey: device.deviceKey } : {}),
+    };
+  }
+
+  async respond(step: ChallengeRef, answer: ChallengeAnswer): Promise<AuthStep> {
+    try {
+      return await this.ctx.gateway.answerChallenge(this.ctx.p, this.caller(), step, answer);
+    } catch (error) {
+      // Left as it is, so signIn() can forget the device and start over.
+      if (isUnknownDevice(error)) throw error;
+      throw cognitoError(this.ctx.p, 'sign-in', error);
+    }
+  }
+
+  now(): Date {
+    return new Date(this.ctx.now());
+  }
+}
+
+export function required(p: ProfileConfig, step: Challenge, name: string): string {
+  const value = step.parameters[name];
+  if (!value) throw unexpected(p, `${step.name} without ${name}`);
+  return value;
+}
+
+/** A JSON array of strings in a challenge parameter (MFAS_CAN_CHOOSE...); anything else is none. */
+export function parseList(value: string | undefined): string[] {
+  if (!value) return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function unexpected(p: ProfileConfig, what: string): CogTokenError {
+  return new CogTokenError('auth-rejected', {
+    profile: p.name,
+    problem: `Cognito sent ${what}, which does not fit this sign-in`,
+    remedy: `check the user pool's app client settings, then run: cog-token login ${p.name}`,
+  });
+}
+
+export function unsupported(p: ProfileConfig, challenge: string): CogTokenError {
+  const why =
+    challenge === 'CUSTOM_CHALLENGE'
+      ? 'custom (Lambda) challenges need an answer only your own code knows'
+      : challenge === 'WEB_AUTHN'
+        ? 'passkeys need a browser'
+        : 'cog-token cannot answer it';
+  return new CogTokenError('auth-rejected', {
+    profile: p.name,
+    problem: `Cognito asked for ${challenge}, and ${why}`,
+    remedy: `use an app client and flow without it (auth_flow = "USER_SRP_AUTH"), then run: cog-token login ${p.name}`,
+  });
+}
