@@ -118,7 +118,7 @@ describe('network faults', () => {
       abilities: { tty: false, commands: false },
     });
     expect(r).toMatchObject({ type: 'error', code: 'unreachable' });
-    // The daemon says which deadline ended the wait (profile-manager's per-get deadline).
+    // The daemon says which deadline ended the wait (profiles/get-token.ts, the per-get deadline).
     expect(r.message).toMatch(/profile dev: cannot reach Cognito .*within 1 s/);
     expect(env.storedRefreshToken()).toBe(refreshToken);
     // The same from the command line: --timeout, and the default (10 s) when it is not given.

@@ -13,7 +13,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Config, loadConfig } from '../shared/config.js';
-import { UnsafeStateError } from '../shared/errors.js';
+import { messageOf, UnsafeStateError } from '../shared/errors.js';
 import { log } from './log.js';
 
 export interface ReloadSummary {
@@ -36,14 +36,16 @@ function checkNotWritableByOthers(file: string): void {
     return; // missing: an empty config
   }
   if (me !== undefined && st.uid !== me && st.uid !== 0) {
-    throw new UnsafeStateError(
-      `config file ${file} belongs to another user (uid ${st.uid}), who could make cog-token run any command: take it over (cp it, then rm the original) or remove it`,
-    );
+    throw new UnsafeStateError({
+      problem: `config file ${file} belongs to another user (uid ${st.uid}), who could make cog-token run any command`,
+      remedy: 'take it over (cp it, then rm the original) or remove it',
+    });
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new UnsafeStateError(
-      `config file ${file} can be changed by other users (mode ${(st.mode & 0o777).toString(8)}), who could make cog-token run any command: run chmod go-w ${file}`,
-    );
+    throw new UnsafeStateError({
+      problem: `config file ${file} can be changed by other users (mode ${(st.mode & 0o777).toString(8)}), who could make cog-token run any command`,
+      remedy: `run chmod go-w ${file}`,
+    });
   }
   // The directories above: whoever can write one can replace the file. Stop at the first one not ours
   // (/home, /tmp...): root's directories are as trusted as root.
@@ -56,9 +58,10 @@ function checkNotWritableByOthers(file: string): void {
     }
     if (me !== undefined && d.uid !== me) break;
     if ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
-      throw new UnsafeStateError(
-        `directory ${dir} (holding config file ${file}) can be changed by other users (mode ${(d.mode & 0o777).toString(8)}): run chmod go-w ${dir}`,
-      );
+      throw new UnsafeStateError({
+        problem: `directory ${dir} (holding config file ${file}) can be changed by other users (mode ${(d.mode & 0o777).toString(8)})`,
+        remedy: `run chmod go-w ${dir}`,
+      });
     }
     if (dirname(dir) === dir) break;
   }
@@ -116,8 +119,8 @@ export class ConfigSource {
           this.unsafe = error;
           log.error(`config refused: ${error.message}`);
         } else {
-          this.error = error as Error;
-          log.warn(`config: ${(error as Error).message}`);
+          this.error = error instanceof Error ? error : new Error(messageOf(error));
+          log.warn(`config: ${messageOf(error)}`);
         }
       }
     }

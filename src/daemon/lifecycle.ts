@@ -12,9 +12,9 @@
  */
 import { lstatSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CogTokenError, UnsafeStateError } from '../shared/errors.js';
+import { CogTokenError, messageOf, UnsafeStateError } from '../shared/errors.js';
 import type { Paths } from '../shared/paths.js';
 import { ensurePrivateDir } from '../system/private-directory.js';
 import { log } from './log.js';
@@ -42,10 +42,10 @@ function takeStoreMutex(paths: Paths): Database.Database {
   ensurePrivateDir(paths.dataDir);
   const mutex = takeMutex(storeMutexFile(paths));
   if (mutex) return mutex;
-  throw new CogTokenError(
-    'daemon-unreachable',
-    `another cog-token daemon already uses the token store in ${paths.dataDir}, through another socket than ${paths.socketFile}: use the same COG_TOKEN_SOCKET (or XDG_RUNTIME_DIR) as it, or stop it first`,
-  );
+  throw new CogTokenError('daemon-unreachable', {
+    problem: `another cog-token daemon already uses the token store in ${paths.dataDir}, through another socket than ${paths.socketFile}`,
+    remedy: 'use the same COG_TOKEN_SOCKET (or XDG_RUNTIME_DIR) as it, or stop it first',
+  });
 }
 
 /** Holds the exclusive lock until closed; undefined when another live process holds it. */
@@ -64,7 +64,7 @@ function takeMutex(file: string): Database.Database | undefined {
       if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return undefined;
       // Not an SQLite file (damaged, or something else took the name): it holds nothing, replace it once.
       if (attempt === 0 && (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')) {
-        log.warn(`replacing unusable lock file ${file} (${(error as Error).message})`);
+        log.warn(`replacing unusable lock file ${file} (${messageOf(error)})`);
         unlinkSync(file);
         continue;
       }
@@ -163,9 +163,10 @@ function checkSocketFile(path: string): boolean {
           ? 'a regular file'
           : 'not a socket';
   if (what === undefined) return true;
-  throw new UnsafeStateError(
-    `${path} is ${what}, not a socket this daemon made, and is left as it is: move it aside, or set COG_TOKEN_SOCKET to another path`,
-  );
+  throw new UnsafeStateError({
+    problem: `${path} is ${what}, not a socket this daemon made, and is left as it is`,
+    remedy: 'move it aside, or set COG_TOKEN_SOCKET to another path',
+  });
 }
 
 export async function becomeDaemon(paths: Paths, server: Server): Promise<Listening> {
@@ -215,9 +216,11 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
     await listenOn(server, paths.socketFile);
     const st = statSync(paths.socketFile);
     if ((st.mode & 0o077) !== 0) {
-      throw new UnsafeStateError(
-        `socket ${paths.socketFile} was created with mode ${(st.mode & 0o777).toString(8)}`,
-      );
+      throw new UnsafeStateError({
+        where: `socket ${paths.socketFile}`,
+        problem: `was created with mode ${(st.mode & 0o777).toString(8)}`,
+        remedy: `check the umask and the directory ${dirname(paths.socketFile)}, then start the daemon again`,
+      });
     }
     const ino = st.ino;
     return {

@@ -1,64 +1,26 @@
 /**
- * The daemon process: wires config, store, Cognito gateway and socket server together, and shuts down
- * cleanly on SIGTERM/SIGINT or a `stop` request.
+ * The daemon's composition root: builds the parts (config, store, Cognito gateway, profile logic, socket
+ * server, lifecycle) and wires them; shuts down cleanly on SIGTERM/SIGINT or a `stop` request.
  */
-import { createServer, type Socket } from 'node:net';
-import { CogTokenError, ExitStatus, exitStatusFor, UnsafeStateError } from '../shared/errors.js';
+import { CogTokenError, describeProblem, ExitStatus, exitStatusFor, messageOf } from '../shared/errors.js';
 import { resolvePaths } from '../shared/paths.js';
-import {
-  type DaemonMessage,
-  defaultTimeoutSeconds,
-  encode,
-  protocolVersion,
-  type Request,
-} from '../shared/protocol.js';
 import { quietSdkWarnings } from '../shared/sdk-warnings.js';
 import { version } from '../shared/version.js';
+import { systemClock } from './clock.js';
 import { ConfigSource } from './config-source.js';
-import { Connection, idleTimeoutMs, type RequestHandler } from './connection.js';
 import { inspectorRefusal, keepInspectorClosed } from './inspector-guard.js';
 import { keyStoreChoice, loadKeyring } from './keyring.js';
 import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
-import { type PeerCheckState, peerUid, selfTest } from './peer-credentials.js';
-import { type Asker, ProfileManager } from './profile-manager.js';
+import { type PeerCheckState, selfTest } from './peer-credentials.js';
+import { profileUseCases, type UseCases } from './profiles/use-cases.js';
 import { tellStarter } from './readiness.js';
 import { SdkCognitoGateway } from './sdk-cognito-gateway.js';
+import { idleTimeoutMs } from './server/connection.js';
+import { dispatcher } from './server/dispatch.js';
+import { listener } from './server/listener.js';
 import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
-
-/**
- * Connections served at once. A new one beyond this takes the place of the connection idle the longest (so
- * idle connections cannot lock the owner out); when none is idle, the new one is closed at once.
- */
-const maxConnections = 256;
-
-/**
- * The second wall after the socket's permissions: a connection from another uid gets one error line and is
- * closed before anything it sends is read.
- */
-function peerIsUs(socket: Socket, ownUid: number | undefined): boolean {
-  let uid: number | undefined;
-  let failure: string | undefined;
-  try {
-    uid = peerUid(socket);
-  } catch (error) {
-    failure = (error as Error).message;
-  }
-  if (failure === undefined && (uid === undefined || ownUid === undefined || uid === ownUid)) return true;
-  const who = failure === undefined ? `uid ${uid}` : `a peer whose uid could not be read (${failure})`;
-  log.warn(`refused a connection from ${who}: this daemon serves uid ${ownUid} only`);
-  socket.on('error', () => {});
-  socket.end(
-    encode({
-      v: protocolVersion,
-      type: 'error',
-      code: 'protocol',
-      message: `this cog-token daemon serves uid ${ownUid} only; run your own (cog-token get starts it)`,
-    }),
-  );
-  return false;
-}
 
 export async function runDaemon(): Promise<number> {
   const inspector = await inspectorRefusal();
@@ -72,7 +34,8 @@ export async function runDaemon(): Promise<number> {
   quietSdkWarnings(() => log.debug('the AWS SDK warned that it will soon require a newer Node.js'));
   // Everything the daemon creates (database, -wal, -shm, key) is private to this user.
   process.umask(0o077);
-  const startedAt = Date.now();
+  const clock = systemClock;
+  const startedAt = clock.now();
   const paths = resolvePaths();
   const config = new ConfigSource(paths.configFile);
   const gateway = new SdkCognitoGateway();
@@ -81,163 +44,63 @@ export async function runDaemon(): Promise<number> {
   // The store opens once this process is the one daemon (so no two processes migrate or repair it at once),
   // and is retried on each request while it cannot be used: the daemon keeps serving and every get says
   // why, instead of exiting (a crash loop under a service manager) or touching data it must not touch.
-  let opened: { store: TokenStore; manager: ProfileManager } | undefined;
+  let opened: { store: TokenStore; useCases: UseCases } | undefined;
   let storeError: CogTokenError | undefined;
   const notices = new StoreNotices();
-  const open = (): { store: TokenStore; manager: ProfileManager } => {
-    if (opened) return opened;
+  const open = (): UseCases => {
+    if (opened) return opened.useCases;
     try {
       const store = TokenStore.open(paths.databaseFile, paths.keyFile, {
         keyStore,
         ...(keyring ? { keyring } : {}),
+        clock,
       });
       notices.add(store.notices);
       log.info(`token store ${paths.databaseFile} open; its key is in the ${store.keyLocation}`);
-      const manager = new ProfileManager(config, store, gateway);
-      opened = { store, manager };
+      const useCases = profileUseCases(config, store, gateway, clock);
+      opened = { store, useCases };
       storeError = undefined;
-      manager.resumeAll();
-      return opened;
+      useCases.resume();
+      return useCases;
     } catch (error) {
-      const message = `cannot use the token store ${paths.databaseFile}: ${(error as Error).message}`;
-      if (storeError?.message !== message) log.error(message);
-      storeError =
+      // The store's own error (what and what to do), behind the file it is about.
+      const inner =
         error instanceof CogTokenError
-          ? new CogTokenError(error.code, message)
-          : new UnsafeStateError(message);
+          ? describeProblem({ ...error.detail(), remedy: '' })
+          : messageOf(error);
+      const problem = `cannot use the token store ${paths.databaseFile}: ${inner}`;
+      const remedy =
+        error instanceof CogTokenError ? (error.remedy ?? '') : 'fix the cause it names, then retry';
+      const code = error instanceof CogTokenError ? (error.code as 'unsafe-state') : 'unsafe-state';
+      const next = new CogTokenError(code, { problem, remedy }, { cause: error });
+      if (storeError?.message !== next.message) log.error(next.message);
+      storeError = next;
       throw storeError;
     }
   };
-  const connections = new Set<Connection>();
   // Tested once listening (on a connection to itself); status waits for the answer.
   let peerState: Promise<PeerCheckState> = Promise.resolve({ active: false, why: 'not tested yet' });
   let shutdown: () => void = () => {};
-
-  const handler: RequestHandler = {
-    async handle(request: Request, asker: Asker): Promise<DaemonMessage> {
-      switch (request.op) {
-        case 'get': {
-          const r = await notices.around(request.profile, () =>
-            open().manager.get(request.profile, asker, {
-              ...(request.token ? { token: request.token } : {}),
-              ...(request.minValid !== undefined ? { minValid: request.minValid } : {}),
-              forceSignIn: request.forceSignIn === true,
-              // How long this get waits for a refresh. A spread, so that it compiles whether or not
-              // ProfileManager.get declares the option yet.
-              timeoutSeconds: request.timeout ?? defaultTimeoutSeconds,
-            }),
-          );
-          return {
-            v: protocolVersion,
-            type: 'result',
-            op: 'get',
-            token: r.token,
-            kind: r.kind,
-            expiresAt: r.expiresAt,
-            ...(r.warnings.length ? { warnings: r.warnings } : {}),
-          };
-        }
-        case 'logout': {
-          const r = await open().manager.logout(request.profile, { local: request.local === true });
-          return {
-            v: protocolVersion,
-            type: 'result',
-            op: 'logout',
-            revoked: r.revoked,
-            deleted: r.deleted,
-            ...(r.warnings.length ? { warnings: r.warnings } : {}),
-          };
-        }
-        case 'devices': {
-          const r = await open().manager.devices(request.profile, request.forget);
-          return {
-            v: protocolVersion,
-            type: 'result',
-            op: 'devices',
-            devices: r.devices,
-            ...(r.warnings.length ? { warnings: r.warnings } : {}),
-          };
-        }
-        case 'invalidate': {
-          const r = open().manager.invalidate(request.profile);
-          return {
-            v: protocolVersion,
-            type: 'result',
-            op: 'invalidate',
-            ...(r.warnings.length ? { warnings: r.warnings } : {}),
-          };
-        }
-        case 'status': {
-          const peer = await peerState;
-          let s: ReturnType<ProfileManager['status']> = { profiles: [] };
-          try {
-            s = open().manager.status();
-          } catch {
-            // storeError says why; status still answers.
-          }
-          return {
-            v: protocolVersion,
-            type: 'result',
-            op: 'status',
-            status: {
-              pid: process.pid,
-              version,
-              startedAt,
-              uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-              socket: paths.socketFile,
-              configFile: paths.configFile,
-              ...(s.configError ? { configError: s.configError } : {}),
-              ...(storeError ? { storeError: storeError.message } : {}),
-              ...(notices.all().length ? { notices: notices.all() } : {}),
-              ...(peer.active ? { peerCheck: peer.method } : { peerCheckInactive: peer.why }),
-              profiles: s.profiles,
-            },
-          };
-        }
-        case 'stop':
-          setImmediate(() => shutdown());
-          return { v: protocolVersion, type: 'result', op: 'stop', pid: process.pid, version };
-        case 'ping':
-          return { v: protocolVersion, type: 'result', op: 'ping', pid: process.pid, version };
-        case 'reload': {
-          const r = config.reload();
-          return { v: protocolVersion, type: 'result', op: 'reload', ...r };
-        }
-      }
-    },
-  };
-
-  const ownUid = process.getuid?.();
-  const idleMs = idleTimeoutMs();
-  const server = createServer((socket) => {
-    if (!peerIsUs(socket, ownUid)) return;
-    // A flood of connections (each may hold up to one 64 KiB partial line) cannot grow memory without
-    // bound, nor keep the owner out: the longest idle one makes room.
-    if (connections.size >= maxConnections) {
-      let oldest: Connection | undefined;
-      for (const c of connections) if (c.idle && (!oldest || c.idleSince < oldest.idleSince)) oldest = c;
-      if (!oldest) {
-        log.warn(`${maxConnections} connections are all busy; a new one was closed`);
-        socket.on('error', () => {});
-        socket.destroy();
-        return;
-      }
-      log.debug(`connection limit reached: closing idle connection ${oldest.id} for a new one`);
-      oldest.shed();
-      connections.delete(oldest);
-    }
-    const connection = new Connection(socket, handler, idleMs);
-    connections.add(connection);
-    socket.on('close', () => connections.delete(connection));
+  const handler = dispatcher({
+    open,
+    storeError: () => storeError,
+    notices,
+    config,
+    peerState: () => peerState,
+    stop: () => shutdown(),
+    paths,
+    startedAt,
+    clock,
   });
-  server.on('error', (error) => log.error(`server: ${error.message}`));
+  const ownUid = process.getuid?.();
+  const { server, connections } = listener(handler, { ownUid, idleMs: idleTimeoutMs(), clock });
 
   let listening: Awaited<ReturnType<typeof becomeDaemon>>;
   try {
     listening = await tellStarter(becomeDaemon(paths, server));
   } catch (error) {
     reopenInspector();
-    log.error(`cannot listen on ${paths.socketFile}: ${(error as Error).message}`);
+    log.error(`cannot listen on ${paths.socketFile}: ${messageOf(error)}`);
     return error instanceof CogTokenError ? exitStatusFor(error.code) : 1;
   }
   if (listening.kind === 'already-running') {
@@ -269,7 +132,7 @@ export async function runDaemon(): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info('shutting down');
-      opened?.manager.shutdown();
+      opened?.useCases.shutdown();
       release();
       for (const c of connections) c.closed = true;
       opened?.store.close();
@@ -283,7 +146,7 @@ export async function runDaemon(): Promise<number> {
         config.reload();
         log.info('SIGHUP: config re-read');
       } catch (error) {
-        log.warn(`SIGHUP: config not usable: ${(error as Error).message}`);
+        log.warn(`SIGHUP: config not usable: ${messageOf(error)}`);
       }
     });
     process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${String(reason)}`));
@@ -295,7 +158,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runDaemon().then(
     (code) => process.exit(code),
     (error: unknown) => {
-      log.error(`daemon failed: ${String((error as Error)?.stack ?? error)}`);
+      log.error(`daemon failed: ${(error instanceof Error && error.stack) || String(error)}`);
       process.exit(1);
     },
   );

@@ -32,7 +32,13 @@ export class StoreNotices {
     } catch (error) {
       if (this.notices.length === 0 || this.told.has(profile) || !(error instanceof CogTokenError))
         throw error;
-      throw new CogTokenError(error.code, `${error.message} (${this.notices.join('; ')})`, { cause: error });
+      // The notices end the line, in brackets.
+      const more = ` (${this.notices.join('; ')})`;
+      const d = error.detail();
+      const detail = d.remedy
+        ? { ...d, remedy: d.remedy + more }
+        : { ...d, problem: d.problem + more, remedy: '' };
+      throw new CogTokenError(error.code as 'unsafe-state', detail, { cause: error });
     }
   }
 }

@@ -13,8 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { UnsafeStateError } from '../shared/errors.js';
+import { messageOf, UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir } from '../system/private-directory.js';
+import { type Clock, systemClock } from './clock.js';
 import { createKeyFile, keyCheck, readKeyFile, seal, unseal } from './key-file.js';
 import { log } from './log.js';
 
@@ -109,6 +110,8 @@ export interface OpenOptions {
   /** Where a new store's key goes: `auto` (the keyring when usable, else the file), `file` or `keyring`. */
   keyStore?: 'auto' | KeySource;
   keyring?: KeyringAccess;
+  /** updated_at and created_at, and the time in a moved-aside file's name. */
+  clock?: Clock;
 }
 
 export class TokenStore {
@@ -121,6 +124,7 @@ export class TokenStore {
     readonly file: string,
     /** Where the key lives, e.g. "key file /home/a/.local/state/cog-token/store.key". */
     readonly keyLocation: string,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -129,28 +133,32 @@ export class TokenStore {
    * store must not be used or touched here (newer schema, unsafe permissions, keyring out of reach).
    */
   static open(databaseFile: string, keyFile: string, options: OpenOptions = {}): TokenStore {
+    const clock = options.clock ?? systemClock;
     // The 0700 directory keeps other users away from the database, its -wal and -shm.
     ensurePrivateDir(dirname(databaseFile));
     const notices: string[] = [];
-    let db = openReadable(databaseFile, notices);
+    let db = openReadable(databaseFile, notices, clock);
     try {
       migrate(db, databaseFile);
       const opened = openKey(db, databaseFile, keyFile, options, notices);
       if (opened.kind === 'lost') {
         db.close();
-        const aside = moveAside(databaseFile, 'unreadable');
+        const aside = moveAside(databaseFile, 'unreadable', clock);
         notices.push(
           `the token store ${databaseFile} could not be opened (${opened.reason}); it was moved to ${aside} and a new one started: sign in again (keep the old file if you can restore its key)`,
         );
         log.error(notices[notices.length - 1] as string);
-        db = openReadable(databaseFile, notices);
+        db = openReadable(databaseFile, notices, clock);
         migrate(db, databaseFile);
         const fresh = openKey(db, databaseFile, keyFile, options, notices);
         if (fresh.kind === 'lost')
-          throw new UnsafeStateError(`cannot start a new token store: ${fresh.reason}`);
-        return withNotices(new TokenStore(db, fresh.key, databaseFile, fresh.location), notices);
+          throw new UnsafeStateError({
+            problem: `cannot start a new token store: ${fresh.reason}`,
+            remedy: `move ${databaseFile} aside, then sign in again`,
+          });
+        return withNotices(new TokenStore(db, fresh.key, databaseFile, fresh.location, clock), notices);
       }
-      return withNotices(new TokenStore(db, opened.key, databaseFile, opened.location), notices);
+      return withNotices(new TokenStore(db, opened.key, databaseFile, opened.location, clock), notices);
     } catch (error) {
       db.close();
       throw error;
@@ -179,7 +187,10 @@ export class TokenStore {
         stored.tokens = tokens;
       } catch (error) {
         throw new UnsafeStateError(
-          `stored tokens for profile ${name} do not open with the key file (${(error as Error).message}): run cog-token logout ${name}, then sign in again`,
+          {
+            problem: `stored tokens for profile ${name} do not open with the key file (${messageOf(error)})`,
+            remedy: `run cog-token logout ${name}, then sign in again`,
+          },
           { cause: error },
         );
       }
@@ -210,7 +221,7 @@ export class TokenStore {
         idExp: tokens.idExpiresAt,
         accessExp: tokens.accessExpiresAt,
         iat: tokens.issuedAt,
-        now: Date.now(),
+        now: this.clock.now(),
       });
   }
 
@@ -218,7 +229,7 @@ export class TokenStore {
   markNeedsSignIn(name: string): void {
     this.db
       .prepare('UPDATE profiles SET needs_sign_in = 1, refresh_token = NULL, updated_at = ? WHERE name = ?')
-      .run(Date.now(), name);
+      .run(this.clock.now(), name);
   }
 
   setRefreshApi(name: string, api: RefreshApi): void {
@@ -242,8 +253,12 @@ export class TokenStore {
         devicePassword: unseal(this.key, name, 'device_password', row.device_password),
       };
     } catch (error) {
+      // Neither `devices` nor a sign-in gets past a device that does not open (both load it first).
       throw new UnsafeStateError(
-        `the remembered device of profile ${name} does not open with the key file (${(error as Error).message}): run cog-token devices ${name} --forget-local`,
+        {
+          problem: `the remembered device of profile ${name} does not open with the key file (${messageOf(error)})`,
+          remedy: `move ${this.file} aside and sign in again`,
+        },
         { cause: error },
       );
     }
@@ -264,7 +279,7 @@ export class TokenStore {
         device.deviceKey,
         device.deviceGroupKey,
         seal(this.key, name, 'device_password', device.devicePassword),
-        Date.now(),
+        this.clock.now(),
       );
   }
 
@@ -291,9 +306,10 @@ export class TokenStore {
 function migrate(db: Database.Database, file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > schemaVersion) {
-    throw new UnsafeStateError(
-      `${file} has schema version ${current}, newer than this cog-token understands (${schemaVersion}): upgrade cog-token (or move the file aside and sign in again)`,
-    );
+    throw new UnsafeStateError({
+      problem: `${file} has schema version ${current}, newer than this cog-token understands (${schemaVersion})`,
+      remedy: 'upgrade cog-token (or move the file aside and sign in again)',
+    });
   }
   if (current < schemaVersion && current > 0)
     log.info(`${file}: migrating schema ${current} to ${schemaVersion}`);
@@ -317,9 +333,8 @@ function createPrivate(file: string): void {
 }
 
 /** Renames the database (and its -wal and -shm) to `<file>.<why>-<timestamp>`; returns the new name. */
-function moveAside(file: string, why: string): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const aside = `${file}.${why}-${stamp}`;
+function moveAside(file: string, why: string, clock: Clock): string {
+  const aside = `${file}.${why}-${stampOf(clock)}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
   }
@@ -332,7 +347,12 @@ const damageCodes = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_
  * Opens the database in WAL mode and checks its structure. One that SQLite cannot read is moved aside and a
  * new one created in its place; anything else (busy, permissions, disk full) is thrown as it is.
  */
-function openReadable(file: string, notices: string[]): Database.Database {
+/** The time in a moved-aside file's name. */
+function stampOf(clock: Clock): string {
+  return new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
+}
+
+function openReadable(file: string, notices: string[], clock: Clock): Database.Database {
   let db: Database.Database | undefined;
   try {
     createPrivate(file);
@@ -348,8 +368,8 @@ function openReadable(file: string, notices: string[]): Database.Database {
     db?.close();
     const code = String((error as { code?: unknown }).code ?? '');
     if (!damageCodes.has(code)) throw error;
-    const aside = moveAside(file, 'damaged');
-    const notice = `the token store ${file} was damaged (${(error as Error).message}); it was moved to ${aside} and a new one started: sign in again`;
+    const aside = moveAside(file, 'damaged', clock);
+    const notice = `the token store ${file} was damaged (${messageOf(error)}); it was moved to ${aside} and a new one started: sign in again`;
     log.error(notice);
     notices.push(notice);
     createPrivate(file);
@@ -435,9 +455,10 @@ function openKey(
   } else {
     const why = keyring ? keyring.unavailable() : 'no keyring support in this build';
     if (wanted === 'keyring' && why !== undefined) {
-      throw new UnsafeStateError(
-        `COG_TOKEN_KEY_STORE=keyring, but the OS keyring cannot be used (${why}): unset it to use the key file`,
-      );
+      throw new UnsafeStateError({
+        problem: `COG_TOKEN_KEY_STORE=keyring, but the OS keyring cannot be used (${why})`,
+        remedy: 'unset it to use the key file',
+      });
     }
     source = wanted !== 'file' && why === undefined ? 'keyring' : 'file';
   }
@@ -445,9 +466,10 @@ function openKey(
   // An explicit choice is honoured or refused, never silently replaced by where an existing store's key is:
   // a store never changes where its key lives.
   if (wanted !== 'auto' && wanted !== source) {
-    throw new UnsafeStateError(
-      `COG_TOKEN_KEY_STORE=${wanted}, but the key of ${databaseFile} is in the ${source === 'file' ? `key file ${keyFile}` : 'OS keyring'} and a store never moves its key: unset COG_TOKEN_KEY_STORE (or set it to ${source}), or move ${databaseFile} aside and sign in again to start a store with its key in the ${wanted === 'file' ? 'key file' : 'OS keyring'}`,
-    );
+    throw new UnsafeStateError({
+      problem: `COG_TOKEN_KEY_STORE=${wanted}, but the key of ${databaseFile} is in the ${source === 'file' ? `key file ${keyFile}` : 'OS keyring'} and a store never moves its key`,
+      remedy: `unset COG_TOKEN_KEY_STORE (or set it to ${source}), or move ${databaseFile} aside and sign in again to start a store with its key in the ${wanted === 'file' ? 'key file' : 'OS keyring'}`,
+    });
   }
 
   let key: Buffer;
@@ -457,9 +479,10 @@ function openKey(
     const why = keyring ? keyring.unavailable() : 'no keyring support in this build';
     if (!keyring || why !== undefined) {
       // Never make a new key here: the data is fine, this process just cannot reach its key.
-      throw new UnsafeStateError(
-        `the key of ${databaseFile} is in the OS keyring, which cannot be used here (${why}): start cog-token where the keyring is reachable (your desktop session), or move ${databaseFile} aside and sign in again`,
-      );
+      throw new UnsafeStateError({
+        problem: `the key of ${databaseFile} is in the OS keyring, which cannot be used here (${why})`,
+        remedy: `start cog-token where the keyring is reachable (your desktop session), or move ${databaseFile} aside and sign in again`,
+      });
     }
     location = `${keyring.name} (account ${account})`;
     const found = keyring.get(account);
@@ -473,7 +496,10 @@ function openKey(
       const fresh = createKeyFileFree();
       keyring.set(account, fresh);
       const back = keyring.get(account);
-      if (!back?.equals(fresh)) throw new UnsafeStateError(`${keyring.name} did not keep the store's key`);
+      if (!back?.equals(fresh)) {
+        const remedy = 'check the keyring, or set COG_TOKEN_KEY_STORE=file to keep the key in a file';
+        throw new UnsafeStateError({ problem: `${keyring.name} did not keep the store's key`, remedy });
+      }
       key = fresh;
       log.info(`the store's key is kept in ${location}`);
     } else {
@@ -483,7 +509,7 @@ function openKey(
     location = `key file ${keyFile}`;
     const state = readKeyFile(keyFile);
     if (state.kind === 'damaged') {
-      const aside = `${keyFile}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const aside = `${keyFile}.damaged-${stampOf(options.clock ?? systemClock)}`;
       renameSync(keyFile, aside);
       const notice = `key file ${keyFile} was damaged (${state.reason}); it was moved to ${aside}`;
       log.error(notice);
@@ -498,7 +524,11 @@ function openKey(
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const again = readKeyFile(keyFile);
         if (again.kind !== 'ok')
-          throw new UnsafeStateError(`key file ${keyFile} changed while being created`);
+          throw new UnsafeStateError({
+            where: `key file ${keyFile}`,
+            problem: 'changed while being created',
+            remedy: 'try again',
+          });
         key = again.key;
       }
     } else {

@@ -1,6 +1,6 @@
 /**
  * What every sign-in method is given: the profile, the gateway, the clock, and a Questioner that relays
- * questions to whichever client can answer (profile-manager.ts).
+ * questions to whichever client can answer (profiles/sign-in-flight.ts).
  */
 import type { ProfileConfig } from '../../shared/config.js';
 import type { Ask } from '../../shared/protocol.js';

@@ -6,7 +6,7 @@
  * `idleMs`, and may be shed earlier when the daemon needs its place for a new one.
  */
 import type { Socket } from 'node:net';
-import { CogTokenError, isErrorCode, oneLine } from '../shared/errors.js';
+import { CogTokenError, isErrorCode, oneLine } from '../../shared/errors.js';
 import {
   type Abilities,
   type DaemonMessage,
@@ -16,10 +16,11 @@ import {
   parseRequest,
   protocolVersion,
   type Request,
-} from '../shared/protocol.js';
-import { log } from './log.js';
-import type { Asker, AskOutcome } from './profile-manager.js';
-import type { QuestionSpec } from './sign-in/context.js';
+} from '../../shared/protocol.js';
+import { type Clock, systemClock, type Timer } from '../clock.js';
+import { log } from '../log.js';
+import type { Asker, AskOutcome } from '../profiles/sign-in-flight.js';
+import type { QuestionSpec } from '../sign-in/context.js';
 
 export interface RequestHandler {
   handle(request: Request, asker: Asker): Promise<DaemonMessage>;
@@ -43,9 +44,9 @@ export class Connection implements Asker {
   closed = false;
   abilities: Abilities = { tty: false, commands: false };
   private busy = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  /** When this connection last became idle (Date.now()); the oldest idle one is shed first. */
-  idleSince = Date.now();
+  private idleTimer: Timer | undefined;
+  /** When this connection last became idle (epoch ms); the oldest idle one is shed first. */
+  idleSince: number;
   private nextAskId = 1;
   private readonly pendingAsks = new Map<number, (outcome: AskOutcome) => void>();
   private readonly splitter: LineSplitter;
@@ -54,7 +55,9 @@ export class Connection implements Asker {
     private readonly socket: Socket,
     private readonly handler: RequestHandler,
     private readonly idleMs: number = defaultIdleSeconds * 1000,
+    private readonly clock: Clock = systemClock,
   ) {
+    this.idleSince = clock.now();
     this.splitter = new LineSplitter(
       (line) => this.onLine(line),
       () => this.fail('protocol', 'message too long'),
@@ -72,18 +75,17 @@ export class Connection implements Asker {
   }
 
   private armIdleTimer(): void {
-    clearTimeout(this.idleTimer);
-    this.idleSince = Date.now();
-    this.idleTimer = setTimeout(() => {
+    this.clock.clearTimer(this.idleTimer);
+    this.idleSince = this.clock.now();
+    this.idleTimer = this.clock.setTimer(() => {
       log.debug(`connection ${this.id}: idle for ${this.idleMs / 1000} s; closed`);
       this.shed();
     }, this.idleMs);
-    this.idleTimer.unref();
   }
 
   /** Closes an idle connection (its time is up, or its place is needed); it had nothing under way. */
   shed(): void {
-    clearTimeout(this.idleTimer);
+    this.clock.clearTimer(this.idleTimer);
     if (this.closed) return;
     this.closed = true;
     this.socket.destroy();
@@ -123,7 +125,7 @@ export class Connection implements Asker {
       return;
     }
     this.busy = true;
-    clearTimeout(this.idleTimer);
+    this.clock.clearTimer(this.idleTimer);
     if (request.op === 'get') this.abilities = request.abilities;
     this.handler
       .handle(request, this)
@@ -146,14 +148,14 @@ export class Connection implements Asker {
     log.debug(`connection ${this.id}: protocol error: ${message}`);
     this.send({ v: protocolVersion, type: 'error', code, message: `bad request: ${message}` });
     this.closed = true;
-    clearTimeout(this.idleTimer);
+    this.clock.clearTimer(this.idleTimer);
     this.socket.end();
     this.socket.destroySoon?.();
     this.resolveAllGone();
   }
 
   private onClose(): void {
-    clearTimeout(this.idleTimer);
+    this.clock.clearTimer(this.idleTimer);
     this.closed = true;
     this.resolveAllGone();
   }
@@ -196,7 +198,7 @@ export function errorReply(error: unknown): DaemonMessage {
     };
   }
   const e = error as { code?: unknown; message?: unknown };
-  log.error(`unexpected error: ${String((error as Error)?.stack ?? error)}`);
+  log.error(`unexpected error: ${(error instanceof Error && error.stack) || String(error)}`);
   return {
     v: protocolVersion,
     type: 'error',

@@ -1,0 +1,112 @@
+/**
+ * get and login: answer from the cached tokens while they stay valid long enough, else refresh, else start
+ * or join the profile's one sign-in. A get waits for a refresh or a sign-in at most its request's timeout.
+ */
+import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
+import { defaultTimeoutSeconds, type TokenKind } from '../../shared/protocol.js';
+import { withDeadline } from '../clock.js';
+import { cognitoError } from '../cognito-errors.js';
+import { CognitoCallError } from '../cognito-gateway.js';
+import { log } from '../log.js';
+import type { Tokens } from '../token-store.js';
+import { isRefused } from './refresh.js';
+import type { Asker } from './sign-in-flight.js';
+import { heldTokens, usableTokens } from './state.js';
+import type { Parts } from './use-cases.js';
+
+export interface GetResult {
+  token: string;
+  kind: TokenKind;
+  expiresAt: number;
+  warnings: string[];
+}
+
+export interface GetOptions {
+  token?: TokenKind;
+  /** Seconds the token must stay valid (--min-valid). */
+  minValid?: number;
+  /** login: sign in even when the cached tokens would do. */
+  forceSignIn?: boolean;
+  timeoutSeconds?: number;
+}
+
+/** Default for --min-valid: a token must stay valid this long to be handed out (capped at a quarter of its life). */
+export const defaultMinValidSeconds = 60;
+
+export class GetToken {
+  constructor(private readonly parts: Parts) {}
+
+  async get(name: string, asker: Asker, options: GetOptions): Promise<GetResult> {
+    const { p, warnings } = this.parts.profiles.lookup(name);
+    const kind = options.token ?? p.token;
+    const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
+    const tokens = options.forceSignIn
+      ? await this.parts.signIns.run(p, asker, timeoutSeconds)
+      : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds);
+    return {
+      token: kind === 'id' ? tokens.idToken : tokens.accessToken,
+      kind,
+      expiresAt: kind === 'id' ? tokens.idExpiresAt : tokens.accessExpiresAt,
+      warnings,
+    };
+  }
+
+  private remaining(t: Tokens, kind: TokenKind): number {
+    return (kind === 'id' ? t.idExpiresAt : t.accessExpiresAt) - this.parts.clock.now() / 1000;
+  }
+
+  private async ensure(
+    p: ProfileConfig,
+    asker: Asker,
+    kind: TokenKind,
+    minValid: number | undefined,
+    warnings: string[],
+    timeoutSeconds: number,
+  ): Promise<Tokens> {
+    const state = this.parts.profiles.state(p);
+    const t = usableTokens(state);
+    if (t) {
+      const lifetime = Math.max(1, Math.min(t.idExpiresAt, t.accessExpiresAt) - t.issuedAt);
+      // Valid cached tokens answer at once, even while a sign-in (a `login` at its prompt) is under way.
+      if (this.remaining(t, kind) >= (minValid ?? Math.min(defaultMinValidSeconds, lifetime / 4))) return t;
+      if (state.kind !== 'signing-in' && t.refreshToken) {
+        try {
+          // The refresh goes on past the deadline (and stores its tokens if it succeeds); this get stops waiting.
+          return await withDeadline(
+            this.parts.clock,
+            this.parts.refresher.run(p),
+            timeoutSeconds * 1000,
+            () => {
+              // A transient failure, like any network trouble: the cached token if still valid, else unreachable.
+              const problem = `no answer from Cognito within ${timeoutSeconds} s`;
+              return new CognitoCallError('TimeoutError', 'transient', problem);
+            },
+          );
+        } catch (error) {
+          if (!(error instanceof CognitoCallError)) throw error;
+          if (!isRefused(error)) {
+            const left = this.remaining(t, kind);
+            if (left <= 0) throw cognitoError(p, 'refresh', error);
+            warnings.push(
+              `profile ${p.name}: refresh failed (${error.message}); handing out the cached token, valid for ${Math.floor(left)} s`,
+            );
+            return t;
+          }
+          // Cognito refused the refresh token: sign in, as on the first get.
+        }
+      }
+    }
+    return this.parts.signIns.run(p, asker, timeoutSeconds);
+  }
+
+  /** The id/access tokens were rejected by a server: expire them here so the next get refreshes. */
+  invalidate(name: string): { warnings: string[] } {
+    const { p, warnings } = this.parts.profiles.lookup(name);
+    const tokens = heldTokens(this.parts.profiles.apply(p, { type: 'invalidated' }));
+    if (tokens) {
+      this.parts.profiles.store.save(p.name, profileIdentity(p), tokens);
+      log.info(`profile ${name}: cached tokens invalidated`);
+    }
+    return { warnings };
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * One sign-in per profile at a time: started by the first caller that can answer, joined by the others
+ * (each for at most its request's timeout), its questions relayed to the first waiting client able to answer.
+ */
+import type { ProfileConfig } from '../../shared/config.js';
+import { CogTokenError, messageOf } from '../../shared/errors.js';
+import type { Abilities, Question } from '../../shared/protocol.js';
+import { withDeadline } from '../clock.js';
+import { log } from '../log.js';
+import type { QuestionSpec } from '../sign-in/context.js';
+import { signIn } from '../sign-in/srp-and-password.js';
+import type { Tokens } from '../token-store.js';
+import type { SignInFlight } from './state.js';
+import type { Parts } from './use-cases.js';
+
+export type AskOutcome =
+  | { value: string }
+  | { refused: 'no-input' | 'cancelled' | 'command-failed'; message: string }
+  | { gone: true };
+
+/** A connected client that may be able to answer a question for a sign-in. */
+export interface Asker {
+  readonly abilities: Abilities;
+  readonly closed: boolean;
+  /** Only the question crosses: the client answers from its own config (never a command sent to it). */
+  ask(spec: QuestionSpec & { profile: string }): Promise<AskOutcome>;
+}
+
+const asked: Record<Question, string> = {
+  password: 'the password (or password_command)',
+  mfa: 'the MFA code (or mfa_command)',
+  select: 'which MFA to use (or mfa_preference)',
+  'new-password': 'a new password',
+  attribute: 'a required attribute',
+  'mfa-setup': 'an authenticator app setup',
+};
+
+function nobodyToAsk(p: ProfileConfig, question: Question, refusal?: string): CogTokenError {
+  return new CogTokenError('needs-sign-in', {
+    profile: p.name,
+    problem: `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${refusal ? ` (${refusal})` : ''}`,
+    remedy: `run: cog-token login ${p.name}`,
+  });
+}
+
+function elsewhere(p: ProfileConfig, problem: string): CogTokenError {
+  const remedy = `finish that sign-in, then run this again (or run: cog-token login ${p.name})`;
+  return new CogTokenError('needs-sign-in', { profile: p.name, problem, remedy });
+}
+
+/** Whether a caller could answer a sign-in's first question at all (a terminal, pinentry or commands). */
+function canAnswer(asker: Asker): boolean {
+  const a = asker.abilities;
+  return a.tty || a.pinentry === true || a.commands;
+}
+
+/** Only the password and one-time codes can come from a command; the other questions need a person. */
+function commandFor(p: ProfileConfig, question: Question): string | undefined {
+  if (question === 'password') return p.passwordCommand;
+  if (question === 'mfa') return p.mfaCommand;
+  return undefined;
+}
+
+export class SignIns {
+  constructor(private readonly parts: Parts) {}
+
+  /**
+   * Starts the profile's sign-in, or joins the one under way. A caller that can answer nothing (`--no-input`,
+   * or the client's quick first try) neither starts nor joins one: its first question (the password) would
+   * find nobody, so it fails now, before any command or Cognito call.
+   */
+  run(p: ProfileConfig, asker: Asker, timeoutSeconds: number): Promise<Tokens> {
+    const s = this.parts.profiles.state(p);
+    if (s.kind === 'signing-in') return this.join(s.flight, p, asker, timeoutSeconds);
+    if (!canAnswer(asker)) return Promise.reject(nobodyToAsk(p, 'password'));
+    const flight: SignInFlight = {
+      askers: [asker],
+      promise: Promise.resolve() as unknown as Promise<Tokens>,
+    };
+    this.parts.profiles.apply(p, { type: 'sign-in-started', flight });
+    flight.promise = this.signIn(p, flight);
+    return flight.promise;
+  }
+
+  private async signIn(p: ProfileConfig, flight: SignInFlight): Promise<Tokens> {
+    try {
+      log.info(`profile ${p.name}: signing in`);
+      const clientSecret = await this.parts.secrets.get(p);
+      const device = this.parts.devices.local(p);
+      const result = await signIn({
+        p,
+        gateway: this.parts.gateway,
+        questioner: { ask: (spec) => this.relay(p, flight, spec) },
+        ...(clientSecret ? { clientSecret } : {}),
+        ...(device ? { device } : {}),
+        forgetDevice: () => this.parts.devices.forgetLocal(p),
+        now: () => this.parts.clock.now(),
+      });
+      const tokens = this.parts.profiles.accept(p, result, 'signed-in');
+      const onDevice = device && !result.newDevice ? ` on remembered device ${device.deviceKey}` : '';
+      log.info(`profile ${p.name}: signed in${onDevice}`);
+      if (result.newDevice) await this.parts.devices.remember(p, result.accessToken, result.newDevice);
+      return tokens;
+    } catch (error) {
+      const reason = messageOf(error);
+      this.parts.profiles.apply(p, { type: 'sign-in-failed', reason });
+      log.warn(`profile ${p.name}: sign-in failed: ${reason}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Joins the sign-in under way, for at most `timeoutSeconds` (the request's --timeout): a `login` left at its
+   * prompt must not hold every other get of the profile. A caller that can answer nothing fails at once: it
+   * could only wait, and a script's wait would have no end but the other person's.
+   */
+  private join(
+    flight: SignInFlight,
+    p: ProfileConfig,
+    asker: Asker,
+    timeoutSeconds: number,
+  ): Promise<Tokens> {
+    if (!canAnswer(asker)) {
+      const problem =
+        'a sign-in is under way elsewhere (a login or a get waiting for its password or code) and this request cannot answer it';
+      return Promise.reject(elsewhere(p, problem));
+    }
+    flight.askers.push(asker);
+    return withDeadline(this.parts.clock, flight.promise, timeoutSeconds * 1000, () => {
+      // Not asked any more: this caller has stopped waiting.
+      const at = flight.askers.indexOf(asker);
+      if (at !== -1) flight.askers.splice(at, 1);
+      return elsewhere(
+        p,
+        `a sign-in under way elsewhere did not finish within ${timeoutSeconds} s (--timeout)`,
+      );
+    });
+  }
+
+  /** Puts a question to the first waiting client that can answer it; moves on when a client goes away. */
+  private async relay(p: ProfileConfig, flight: SignInFlight, spec: QuestionSpec): Promise<string> {
+    const command = commandFor(p, spec.question);
+    const tried = new Set<Asker>();
+    let lastRefusal: string | undefined;
+    for (;;) {
+      const asker = flight.askers.find(
+        (a) =>
+          !tried.has(a) &&
+          !a.closed &&
+          (a.abilities.tty ||
+            a.abilities.pinentry === true ||
+            (a.abilities.commands && command !== undefined)),
+      );
+      if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
+      tried.add(asker);
+      const outcome = await asker.ask({ ...spec, profile: p.name });
+      if ('value' in outcome) return outcome.value;
+      if ('gone' in outcome) continue;
+      if (outcome.refused === 'no-input') {
+        lastRefusal = outcome.message;
+        continue;
+      }
+      const login = `run: cog-token login ${p.name}`;
+      if (outcome.refused === 'cancelled') {
+        throw new CogTokenError('needs-sign-in', {
+          profile: p.name,
+          problem: 'sign-in cancelled',
+          remedy: login,
+        });
+      }
+      const fix = /timed out/.test(outcome.message)
+        ? 'make it finish sooner or raise command_timeout'
+        : 'fix the command';
+      throw new CogTokenError('auth-rejected', {
+        profile: p.name,
+        problem: outcome.message,
+        remedy: `${fix} in the profile, then ${login}`,
+      });
+    }
+  }
+}

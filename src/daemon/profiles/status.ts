@@ -1,0 +1,75 @@
+/** status: what each profile's state is, read as it stands; nothing is loaded into memory or changed. */
+import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
+import { messageOf } from '../../shared/errors.js';
+import type { ProfileStatus, ProfileState as Shown } from '../../shared/protocol.js';
+import type { Clock } from '../clock.js';
+import { type Profiles, storedState } from './profiles.js';
+import { heldTokens, type ProfileState, settled } from './state.js';
+
+export function profileStatuses(
+  profiles: Profiles,
+  clock: Clock,
+): { profiles: ProfileStatus[]; configError?: string } {
+  let configError: string | undefined;
+  let configured: ReadonlyMap<string, ProfileConfig> = new Map();
+  let broken: ReadonlyMap<string, Error> = new Map();
+  try {
+    const current = profiles.config.current();
+    configured = current.config.profiles;
+    broken = current.config.broken;
+    configError = current.warning;
+  } catch (error) {
+    configError = messageOf(error);
+  }
+  const names = [...new Set([...configured.keys(), ...broken.keys(), ...profiles.store.names()])].sort();
+  const signedOut = (name: string, lastError: string): ProfileStatus => ({
+    name,
+    state: 'signed-out',
+    lastError,
+  });
+  return {
+    profiles: names.map((name) => {
+      const p = configured.get(name);
+      const error = broken.get(name);
+      if (error) return signedOut(name, error.message);
+      if (!p) return signedOut(name, 'not in the config file');
+      try {
+        return describe(p, current(profiles, p), clock.now());
+      } catch (error) {
+        return signedOut(name, messageOf(error));
+      }
+    }),
+    ...(configError ? { configError } : {}),
+  };
+}
+
+/** The state in memory, else the one the store holds; another identity's tokens count for nothing. */
+function current(profiles: Profiles, p: ProfileConfig): ProfileState {
+  const identity = profileIdentity(p);
+  const held = profiles.peek(p.name);
+  if (!held) return storedState(profiles.store.load(p.name), identity);
+  return held.identity === identity ? held.state : { kind: 'signed-out' };
+}
+
+function describe(p: ProfileConfig, state: ProfileState, now: number): ProfileStatus {
+  const s = settled(state);
+  const t = heldTokens(state);
+  const due = s.kind === 'refreshing' ? s.from : s;
+  const nextAt =
+    due.kind === 'valid' ? due.nextRefreshAt : due.kind === 'retrying' ? due.nextRetryAt : undefined;
+  const shown: Shown =
+    state.kind === 'signing-in' || state.kind === 'refreshing' || state.kind === 'needs-sign-in'
+      ? state.kind
+      : t && (t.refreshToken || t.idExpiresAt - now / 1000 > 0)
+        ? 'signed-in'
+        : 'signed-out';
+  const lastError = s.kind === 'refreshing' ? (s.lastError ?? s.from.lastError) : s.lastError;
+  return {
+    name: p.name,
+    state: shown,
+    username: p.username,
+    ...(t ? { idExpiresAt: t.idExpiresAt, accessExpiresAt: t.accessExpiresAt } : {}),
+    ...(nextAt ? { nextRefreshAt: Math.round(nextAt / 1000) } : {}),
+    ...(lastError ? { lastError } : {}),
+  };
+}

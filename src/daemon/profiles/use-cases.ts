@@ -1,0 +1,60 @@
+/** The profile logic's parts, wired to each other: what main.ts serves and test/unit drives. */
+import type { Clock } from '../clock.js';
+import type { CognitoGateway } from '../cognito-gateway.js';
+import type { ConfigSource } from '../config-source.js';
+import type { TokenStore } from '../token-store.js';
+import { ClientSecrets } from './client-secret.js';
+import { Devices } from './devices.js';
+import { GetToken } from './get-token.js';
+import { Logout } from './logout.js';
+import { Profiles } from './profiles.js';
+import { Refresher } from './refresh.js';
+import { Scheduler } from './scheduler.js';
+import { SignIns } from './sign-in-flight.js';
+import { profileStatuses } from './status.js';
+
+/** What each use case may call on. */
+export interface Parts {
+  profiles: Profiles;
+  store: TokenStore;
+  gateway: CognitoGateway;
+  clock: Clock;
+  secrets: ClientSecrets;
+  devices: Devices;
+  refresher: Refresher;
+  signIns: SignIns;
+}
+
+export type UseCases = ReturnType<typeof profileUseCases>;
+
+export function profileUseCases(
+  config: ConfigSource,
+  store: TokenStore,
+  gateway: CognitoGateway,
+  clock: Clock,
+) {
+  const parts = {
+    store,
+    gateway,
+    clock,
+    profiles: new Profiles(config, store),
+    secrets: new ClientSecrets(),
+  } as Parts;
+  parts.devices = new Devices(parts);
+  parts.refresher = new Refresher(parts);
+  parts.signIns = new SignIns(parts);
+  const scheduler = new Scheduler(parts);
+  const getToken = new GetToken(parts);
+  const logout = new Logout(parts);
+  return {
+    profiles: parts.profiles,
+    get: getToken.get.bind(getToken),
+    invalidate: getToken.invalidate.bind(getToken),
+    devices: parts.devices.list.bind(parts.devices),
+    logout: logout.run.bind(logout),
+    status: () => profileStatuses(parts.profiles, clock),
+    /** Loads the stored profiles the config names and schedules their refreshes. */
+    resume: () => scheduler.resumeAll(store.names()),
+    shutdown: () => scheduler.shutdown(),
+  };
+}
