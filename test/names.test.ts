@@ -62,17 +62,6 @@ const benchOptions = new Set(
   ),
 );
 
-/**
- * Issue 12: named in files other parts of the issue own and fixed there; this skip goes once they are
- * merged. `--forget-local` in the store's device notice (src/daemon/token-store.ts; the option is
- * `--forget KEY`), and `scripts/bundle.mjs` (it is scripts/build.mjs) in two client comments.
- */
-const knownUntilMerge = new Set([
-  'src/daemon/token-store.ts: cog-token devices --forget-local',
-  'src/client/main.ts: scripts/bundle.mjs',
-  'src/client/report.ts: scripts/bundle.mjs',
-]);
-
 /** A line with what follows a bare ` -- ` cut off: those are another program's arguments. */
 const ownPart = (line: string) => line.split(/\s--\s/)[0] as string;
 
@@ -97,7 +86,7 @@ describe('names in comments and messages exist', () => {
           if (!known) continue; // Prose ("cog-token runs ..."), not a command line.
           for (const f of (m[2] as string).matchAll(/(?:^|\s)--([a-z][\w-]*)/g)) {
             const name = `${file}: cog-token ${command} --${f[1]}`;
-            if (!known.has(f[1] as string) && !knownUntilMerge.has(name)) bad.push(name);
+            if (!known.has(f[1] as string)) bad.push(name);
           }
         }
       }
@@ -114,8 +103,7 @@ describe('names in comments and messages exist', () => {
           const ok =
             any.has(flag) ||
             foreign[flag] !== undefined ||
-            ((file.startsWith('src/bench/') || /bench/.test(line)) && benchOptions.has(flag)) ||
-            knownUntilMerge.has(`${file}: cog-token devices --${flag}`);
+            ((file.startsWith('src/bench/') || /bench/.test(line)) && benchOptions.has(flag));
           if (!ok) bad.push(`${file}: --${flag}`);
         }
       }
@@ -129,7 +117,7 @@ describe('names in comments and messages exist', () => {
       for (const m of text.matchAll(/\b((?:src|test|scripts|systemd|launchd|patches)\/[\w./-]*\w)/g)) {
         const named = m[1] as string;
         const exists = existsSync(join(root, named)) || existsSync(join(root, named.replace(/\.js$/, '.ts')));
-        if (!exists && !knownUntilMerge.has(`${file}: ${named}`)) bad.push(`${file}: ${named}`);
+        if (!exists) bad.push(`${file}: ${named}`);
       }
     }
     expect(bad).toEqual([]);
@@ -145,7 +133,7 @@ describe('names in comments and messages exist', () => {
     for (const { file, text } of texts) {
       for (const m of text.matchAll(/(?<![\w.*/-])([\w-]+\.(?:ts|mjs|c))\b/g)) {
         const named = m[1] as string;
-        if (!names.has(named) && !knownUntilMerge.has(`${file}: ${named}`)) bad.push(`${file}: ${named}`);
+        if (!names.has(named)) bad.push(`${file}: ${named}`);
       }
     }
     expect(bad).toEqual([]);

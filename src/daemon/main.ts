@@ -69,10 +69,14 @@ export async function runDaemon(): Promise<number> {
           ? describeProblem({ ...error.detail(), remedy: '' })
           : messageOf(error);
       const problem = `cannot use the token store ${paths.databaseFile}: ${inner}`;
-      const remedy =
-        error instanceof CogTokenError ? (error.remedy ?? '') : 'fix the cause it names, then retry';
-      const code = error instanceof CogTokenError ? (error.code as 'unsafe-state') : 'unsafe-state';
-      const next = new CogTokenError(code, { problem, remedy }, { cause: error });
+      const next =
+        error instanceof CogTokenError
+          ? error.withDetail({ problem, remedy: error.remedy ?? '' })
+          : new CogTokenError(
+              'unsafe-state',
+              { problem, remedy: 'fix the cause it names, then retry' },
+              { cause: error },
+            );
       if (storeError?.message !== next.message) log.error(next.message);
       storeError = next;
       throw storeError;

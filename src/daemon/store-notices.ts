@@ -35,10 +35,9 @@ export class StoreNotices {
       // The notices end the line, in brackets.
       const more = ` (${this.notices.join('; ')})`;
       const d = error.detail();
-      const detail = d.remedy
-        ? { ...d, remedy: d.remedy + more }
-        : { ...d, problem: d.problem + more, remedy: '' };
-      throw new CogTokenError(error.code as 'unsafe-state', detail, { cause: error });
+      throw error.withDetail(
+        d.remedy ? { ...d, remedy: d.remedy + more } : { ...d, problem: d.problem + more },
+      );
     }
   }
 }

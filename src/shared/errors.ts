@@ -94,10 +94,7 @@ export class CogTokenError extends Error {
   readonly remedy?: string;
   constructor(code: 'internal', detail: ErrorDetail, options?: { cause?: unknown });
   constructor(code: Exclude<ErrorCode, 'internal'>, detail: ActionableDetail, options?: { cause?: unknown });
-  /** @deprecated a preformatted line; being replaced by the structured form above (issue 12). */
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
-  constructor(code: ErrorCode, detail: ErrorDetail | string, options?: { cause?: unknown }) {
-    const d: ErrorDetail = typeof detail === 'string' ? { problem: detail } : detail;
+  constructor(code: ErrorCode, d: ErrorDetail, options?: { cause?: unknown }) {
     super(describeProblem(d), options);
     this.name = 'CogTokenError';
     this.code = code;
@@ -110,6 +107,15 @@ export class CogTokenError extends Error {
   /** The exit status this error ends a command with. */
   get exitStatus(): number {
     return exitStatusFor(this.code);
+  }
+
+  /** The same error (code, and this one as the cause) told another way: a subject in front, a note after. */
+  withDetail(detail: ErrorDetail): CogTokenError {
+    return new CogTokenError(
+      this.code as Exclude<ErrorCode, 'internal'>,
+      { remedy: '', ...detail },
+      { cause: this },
+    );
   }
 
   /** The fields an error reply carries over the socket, beside its code and message. */
@@ -135,21 +141,15 @@ export function daemonError(code: unknown, message: string, detail?: Partial<Err
 }
 
 export class ConfigError extends CogTokenError {
-  constructor(detail: ActionableDetail, options?: { cause?: unknown });
-  /** @deprecated a preformatted line; being replaced by the structured form (issue 12). */
-  constructor(message: string, options?: { cause?: unknown });
-  constructor(detail: ActionableDetail | string, options?: { cause?: unknown }) {
-    super('config', detail as string, options);
+  constructor(detail: ActionableDetail, options?: { cause?: unknown }) {
+    super('config', detail, options);
     this.name = 'ConfigError';
   }
 }
 
 export class UnsafeStateError extends CogTokenError {
-  constructor(detail: ActionableDetail, options?: { cause?: unknown });
-  /** @deprecated a preformatted line; being replaced by the structured form (issue 12). */
-  constructor(message: string, options?: { cause?: unknown });
-  constructor(detail: ActionableDetail | string, options?: { cause?: unknown }) {
-    super('unsafe-state', detail as string, options);
+  constructor(detail: ActionableDetail, options?: { cause?: unknown }) {
+    super('unsafe-state', detail, options);
     this.name = 'UnsafeStateError';
   }
 }
