@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Answer as HelperAnswer } from './keyring-helper.js';
 import { log } from './log.js';
 import type { KeyringAccess, KeySource } from './token-store.js';
 
@@ -23,13 +24,6 @@ export function keyStoreChoice(env: NodeJS.ProcessEnv = process.env): 'auto' | K
   if (v === 'file' || v === 'keyring') return v;
   log.warn(`COG_TOKEN_KEY_STORE=${v} is not auto, keyring or file: using auto`);
   return 'auto';
-}
-
-interface HelperAnswer {
-  ok: boolean;
-  value?: string | null;
-  unavailable?: string;
-  error?: string;
 }
 
 function call(op: 'probe' | 'get' | 'set', account: string, input?: string): HelperAnswer {

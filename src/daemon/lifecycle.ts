@@ -143,13 +143,8 @@ function inheritedFd(): number | undefined {
  * a stale socket, never a file a mistyped COG_TOKEN_SOCKET happens to name. Returns whether one is there.
  */
 function checkSocketFile(path: string): boolean {
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return false;
   const uid = process.getuid?.();
   const what = st.isSocket()
     ? uid === undefined || st.uid === uid
