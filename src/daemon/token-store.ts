@@ -126,11 +126,7 @@ export class TokenStore {
     readonly notices: string[],
   ) {}
 
-  /**
-   * Opens (creating or migrating) the store and its key. A database that SQLite cannot read, or whose key is
-   * lost, damaged or wrong, is moved aside and replaced (see `notices`). Throws UnsafeStateError when the
-   * store must not be used or touched here (newer schema, unsafe permissions, keyring out of reach).
-   */
+  /** Opens (creating or migrating) the store and its key, as the header says; see `notices`. */
   static open(databaseFile: string, keyFile: string, options: OpenOptions = {}): TokenStore {
     const clock = options.clock ?? systemClock;
     // The 0700 directory keeps other users away from the database, its -wal and -shm.
