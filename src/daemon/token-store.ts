@@ -281,9 +281,7 @@ export class TokenStore {
   }
 
   names(): string[] {
-    return (this.db.prepare('SELECT name FROM profiles ORDER BY name').all() as { name: string }[]).map(
-      (r) => r.name,
-    );
+    return this.db.prepare('SELECT name FROM profiles ORDER BY name').pluck().all() as string[];
   }
 
   close(): void {
@@ -369,8 +367,7 @@ function openReadable(file: string, notices: string[], clock: Clock): Database.D
 }
 
 function getMeta(db: Database.Database, key: string): string | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-  return row?.value;
+  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
 }
 
 function setMeta(db: Database.Database, key: string, value: string): void {

@@ -48,10 +48,10 @@ function elsewhere(p: ProfileConfig, problem: string): CogTokenError {
   return new CogTokenError('needs-sign-in', { profile: p.name, problem, remedy });
 }
 
-/** Whether a caller could answer a sign-in's first question at all (a terminal, pinentry or commands). */
-function canAnswer(asker: Asker): boolean {
+/** Whether a caller could answer a question: a terminal or pinentry, or its commands when one may answer. */
+function canAnswer(asker: Asker, byCommand = true): boolean {
   const a = asker.abilities;
-  return a.tty || a.pinentry === true || a.commands;
+  return a.tty || a.pinentry === true || (a.commands && byCommand);
 }
 
 /** Only the password and one-time codes can come from a command; the other questions need a person. */
@@ -144,12 +144,7 @@ export class SignIns {
     let lastRefusal: string | undefined;
     for (;;) {
       const asker = flight.askers.find(
-        (a) =>
-          !tried.has(a) &&
-          !a.closed &&
-          (a.abilities.tty ||
-            a.abilities.pinentry === true ||
-            (a.abilities.commands && command !== undefined)),
+        (a) => !tried.has(a) && !a.closed && canAnswer(a, command !== undefined),
       );
       if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
       tried.add(asker);

@@ -13,14 +13,7 @@ import {
   passwordAuthenticationKey,
   poolNameOf,
 } from '../../shared/srp.js';
-import { cognitoError } from '../cognito-errors.js';
-import {
-  type AuthStep,
-  type Challenge,
-  type ChallengeAnswer,
-  CognitoCallError,
-  isUnknownDevice,
-} from '../cognito-gateway.js';
+import { type AuthStep, type Challenge, type ChallengeAnswer, CognitoCallError } from '../cognito-gateway.js';
 import { type Flow, maxCodeAttempts, parseList, required, unexpected, unsupported } from './flow.js';
 import { setUpTotp } from './totp-setup.js';
 
@@ -137,9 +130,8 @@ async function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<
     try {
       return await flow.ctx.gateway.answerChallenge(p, flow.caller(), step, { kind: 'code', code });
     } catch (error) {
-      if (isUnknownDevice(error)) throw error;
       if (!(error instanceof CognitoCallError) || error.exception !== 'CodeMismatchException') {
-        throw cognitoError(p, 'sign-in', error);
+        throw flow.failure(error);
       }
       if (attempt >= maxCodeAttempts) {
         throw new CogTokenError('auth-rejected', {

@@ -39,10 +39,13 @@ export class Flow {
     try {
       return await this.ctx.gateway.answerChallenge(this.ctx.p, this.caller(), step, answer);
     } catch (error) {
-      // Left as it is, so signIn() can forget the device and start over.
-      if (isUnknownDevice(error)) throw error;
-      throw cognitoError(this.ctx.p, 'sign-in', error);
+      throw this.failure(error);
     }
+  }
+
+  /** A failed call as the user reads it; a device Cognito forgot is left as it is, so signIn() can forget it. */
+  failure(error: unknown): unknown {
+    return isUnknownDevice(error) ? error : cognitoError(this.ctx.p, 'sign-in', error);
   }
 
   now(): Date {
