@@ -17,6 +17,7 @@ import { messageOf, UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir } from '../system/private-directory.js';
 import { type Clock, systemClock } from './clock.js';
 import { createKeyFile, keyCheck, readKeyFile, seal, unseal } from './key-file.js';
+import type { KeySource, OsKeyring } from './keyring.js';
 import { log } from './log.js';
 
 export interface Tokens {
@@ -92,24 +93,10 @@ interface Row {
   refresh_api: string | null;
 }
 
-/** Where the store's key lives. */
-export type KeySource = 'file' | 'keyring';
-
-/** The OS keyring, as the store uses it (keyring.ts). Calls are bounded in time; errors say why. */
-export interface KeyringAccess {
-  /** For messages: "the Secret Service" or "the macOS Keychain". */
-  readonly name: string;
-  /** undefined when usable, or why it is not (no session bus, no Secret Service, not persistent...). */
-  unavailable(): string | undefined;
-  /** The key stored under `account`, undefined when there is none. Throws when the keyring fails. */
-  get(account: string): Buffer | undefined;
-  set(account: string, key: Buffer): void;
-}
-
 export interface OpenOptions {
   /** Where a new store's key goes: `auto` (the keyring when usable, else the file), `file` or `keyring`. */
   keyStore?: 'auto' | KeySource;
-  keyring?: KeyringAccess;
+  keyring?: OsKeyring;
   /** updated_at and created_at, and the time in a moved-aside file's name. */
   clock?: Clock;
 }
