@@ -28,7 +28,6 @@ export interface RequestHandler {
 
 let nextConnectionId = 1;
 
-/** How long a connection may stay idle before the daemon closes it (COG_TOKEN_IDLE_TIMEOUT, seconds). */
 export const defaultIdleSeconds = 10;
 
 /** The idle limit from COG_TOKEN_IDLE_TIMEOUT (seconds, above 0 and at most an hour), else the default. */
