@@ -19,12 +19,14 @@ export async function runSecretCommand(p: ProfileConfig, command: string): Promi
     ownGroup: true,
   });
   if (r.ok) return r.output;
-  const fix = r.why.startsWith('timed out')
-    ? 'make it finish sooner or raise command_timeout'
-    : 'fix the command';
   throw new ConfigError({
     profile: p.name,
     problem: `client_secret_command ${r.why}`,
-    remedy: `${fix} in the profile`,
+    remedy: `${commandFix(r.why)} in the profile`,
   });
+}
+
+/** What to do about a command of the profile's that failed, from how it ended. */
+export function commandFix(why: string): string {
+  return /timed out/.test(why) ? 'make it finish sooner or raise command_timeout' : 'fix the command';
 }

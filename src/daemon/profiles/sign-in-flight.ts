@@ -7,6 +7,7 @@ import { CogTokenError, messageOf } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
 import { log } from '../log.js';
+import { commandFix } from '../secret-command.js';
 import type { QuestionSpec } from '../sign-in/context.js';
 import { signIn } from '../sign-in/srp-and-password.js';
 import type { Tokens } from '../token-store.js';
@@ -163,13 +164,10 @@ export class SignIns {
           remedy: login,
         });
       }
-      const fix = /timed out/.test(outcome.message)
-        ? 'make it finish sooner or raise command_timeout'
-        : 'fix the command';
       throw new CogTokenError('auth-rejected', {
         profile: p.name,
         problem: outcome.message,
-        remedy: `${fix} in the profile, then ${login}`,
+        remedy: `${commandFix(outcome.message)} in the profile, then ${login}`,
       });
     }
   }
