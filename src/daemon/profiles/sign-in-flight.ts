@@ -94,7 +94,7 @@ export class SignIns {
         questioner: { ask: (spec) => this.relay(p, flight, spec) },
         ...(clientSecret ? { clientSecret } : {}),
         ...(device ? { device } : {}),
-        forgetDevice: () => this.parts.devices.forgetLocal(p),
+        forgetDevice: () => this.parts.store.deleteDevice(p.name),
         now: () => this.parts.clock.now(),
       });
       const tokens = this.parts.profiles.accept(p, result, 'signed-in');
