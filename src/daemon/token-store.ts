@@ -247,11 +247,9 @@ export class TokenStore {
   saveDevice(name: string, identity: string, device: DeviceRecord): void {
     this.db
       .prepare(
-        `INSERT INTO devices (profile, identity, device_key, device_group_key, device_password, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(profile) DO UPDATE SET identity = excluded.identity, device_key = excluded.device_key,
-           device_group_key = excluded.device_group_key, device_password = excluded.device_password,
-           created_at = excluded.created_at`,
+        // Every column is given: replacing the row is updating it.
+        `INSERT OR REPLACE INTO devices (profile, identity, device_key, device_group_key, device_password,
+                                         created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       )
       .run(
         name,
@@ -358,9 +356,7 @@ function getMeta(db: Database.Database, key: string): string | undefined {
 }
 
 function setMeta(db: Database.Database, key: string, value: string): void {
-  db.prepare(
-    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-  ).run(key, value);
+  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
 }
 
 /** [table, its profile column, a sealed column]: where sealed values live. */
@@ -457,16 +453,11 @@ function openKey(
     location = `${keyring.name} (account ${account})`;
     const found = keyring.get(account);
     if (found === undefined || found.length !== 32) {
-      if (hasData) {
-        return {
-          kind: 'lost',
-          reason: `its key is ${found === undefined ? 'not' : 'damaged'} in ${keyring.name}`,
-        };
-      }
+      const reason = `its key is ${found === undefined ? 'not' : 'damaged'} in ${keyring.name}`;
+      if (hasData) return { kind: 'lost', reason };
       const fresh = randomBytes(32);
       keyring.set(account, fresh);
-      const back = keyring.get(account);
-      if (!back?.equals(fresh)) {
+      if (!keyring.get(account)?.equals(fresh)) {
         const remedy = 'check the keyring, or set COG_TOKEN_KEY_STORE=file to keep the key in a file';
         throw new UnsafeStateError({ problem: `${keyring.name} did not keep the store's key`, remedy });
       }
