@@ -163,18 +163,7 @@ export class Connection implements Asker {
     const id = this.nextAskId++;
     return new Promise((resolve) => {
       this.pendingAsks.set(id, resolve);
-      this.send({
-        v: protocolVersion,
-        type: 'ask',
-        id,
-        profile: spec.profile,
-        question: spec.question,
-        prompt: spec.prompt,
-        ...(spec.challenge ? { challenge: spec.challenge } : {}),
-        ...(spec.retryReason ? { retryReason: spec.retryReason } : {}),
-        ...(spec.choices ? { choices: spec.choices } : {}),
-        ...(spec.display ? { display: spec.display } : {}),
-      });
+      this.send({ v: protocolVersion, type: 'ask', id, ...spec });
     });
   }
 }

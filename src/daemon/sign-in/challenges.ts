@@ -14,7 +14,15 @@ import {
   poolNameOf,
 } from '../../shared/srp.js';
 import { type AuthStep, type Challenge, type ChallengeAnswer, CognitoCallError } from '../cognito-gateway.js';
-import { type Flow, maxCodeAttempts, parseList, required, unexpected, unsupported } from './flow.js';
+import {
+  type Flow,
+  maxCodeAttempts,
+  parseJson,
+  parseList,
+  required,
+  unexpected,
+  unsupported,
+} from './flow.js';
 import { setUpTotp } from './totp-setup.js';
 
 type SrpKeys = ReturnType<typeof generateClientKeys>;
@@ -80,7 +88,8 @@ export async function answer(
         prompt: `Cognito requires a new password for ${p.username} (cog-token profile ${p.name}). New password: `,
       });
       const attributes: Record<string, string> = {};
-      const current = parseObject(params.userAttributes);
+      const given = parseJson(params.userAttributes);
+      const current = typeof given === 'object' && given !== null ? (given as Record<string, string>) : {};
       for (const entry of parseList(params.requiredAttributes)) {
         const name = entry.replace(/^userAttributes\./, '');
         if (current[name]) continue;
@@ -142,15 +151,5 @@ async function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<
       }
       retryReason = `That code was wrong (attempt ${attempt} of ${maxCodeAttempts}).`;
     }
-  }
-}
-
-function parseObject(value: string | undefined): Record<string, string> {
-  if (!value) return {};
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
-  } catch {
-    return {};
   }
 }

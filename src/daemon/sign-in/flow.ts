@@ -59,15 +59,19 @@ export function required(p: ProfileConfig, step: Challenge, name: string): strin
   return value;
 }
 
-/** A JSON array of strings in a challenge parameter (MFAS_CAN_CHOOSE...); anything else is none. */
-export function parseList(value: string | undefined): string[] {
-  if (!value) return [];
+/** A challenge parameter that holds JSON (MFAS_CAN_CHOOSE, userAttributes...); undefined if it does not. */
+export function parseJson(value: string | undefined): unknown {
   try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+    return value ? JSON.parse(value) : undefined;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** A JSON array of strings in a challenge parameter; anything else is none. */
+export function parseList(value: string | undefined): string[] {
+  const parsed = parseJson(value);
+  return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
 }
 
 export function unexpected(p: ProfileConfig, what: string): CogTokenError {
