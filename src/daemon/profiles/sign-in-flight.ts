@@ -7,10 +7,10 @@ import { CogTokenError, messageOf } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
 import { log } from '../log.js';
-import { commandFix } from '../secret-command.js';
 import type { QuestionSpec } from '../sign-in/context.js';
 import { signIn } from '../sign-in/srp-and-password.js';
 import type { Tokens } from '../token-store.js';
+import { commandFix } from './client-secret.js';
 import type { SignInFlight } from './state.js';
 import type { Parts } from './use-cases.js';
 
