@@ -205,13 +205,12 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
         remedy: `check the umask and the directory ${dirname(paths.socketFile)}, then start the daemon again`,
       });
     }
-    const ino = st.ino;
     return {
       kind: 'listening',
       release: () => {
         server.close();
         try {
-          if (statSync(paths.socketFile).ino === ino) unlinkSync(paths.socketFile);
+          if (statSync(paths.socketFile).ino === st.ino) unlinkSync(paths.socketFile);
         } catch {
           // Gone already.
         }
