@@ -26,11 +26,8 @@ export function cognitoError(p: ProfileConfig, action: CognitoAction, error: unk
     return make('unreachable', problem, `${again}, ${local}`);
   }
   if (!(error instanceof CognitoCallError)) {
-    return new CogTokenError(
-      'internal',
-      { profile, problem: `${action} failed: ${String(error)}` },
-      { cause: error },
-    );
+    const problem = `${action} failed: ${String(error)}`;
+    return new CogTokenError('internal', { profile, problem }, { cause: error });
   }
   const detail = error.message;
   if (action === 'devices' && error.kind !== 'transient') {
@@ -40,7 +37,7 @@ export function cognitoError(p: ProfileConfig, action: CognitoAction, error: unk
   switch (error.exception) {
     case 'NotAuthorizedException':
     case 'InvalidPasswordException':
-    case 'UserNotFoundException':
+    case 'UserNotFoundException': {
       if (/secret hash/i.test(detail)) {
         const problem = `Cognito could not verify the client secret (${detail})`;
         return make('config', problem, `check client_secret for client ${p.clientId}`);
@@ -49,11 +46,9 @@ export function cognitoError(p: ProfileConfig, action: CognitoAction, error: unk
         const problem = `too many failed sign-ins; Cognito locked the user for a while (${detail})`;
         return make('auth-rejected', problem, `wait, then ${login}`);
       }
-      return make(
-        'auth-rejected',
-        `Cognito rejected the sign-in (${detail})`,
-        `check username and password, then ${login}`,
-      );
+      const rejected = `Cognito rejected the sign-in (${detail})`;
+      return make('auth-rejected', rejected, `check username and password, then ${login}`);
+    }
     case 'PasswordResetRequiredException': {
       const problem = `Cognito requires a password reset for ${p.username}`;
       return make('auth-rejected', problem, `reset it (forgot-password), then ${login}`);

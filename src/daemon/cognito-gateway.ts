@@ -50,7 +50,6 @@ export type SignInStart =
   | { flow: 'USER_SRP_AUTH'; srpA: string }
   | { flow: 'USER_PASSWORD_AUTH'; password: string };
 
-/** What answers a challenge. */
 export type ChallengeAnswer =
   /** PASSWORD_VERIFIER and DEVICE_PASSWORD_VERIFIER: the SRP proof. */
   | { kind: 'password-claim'; secretBlock: string; timestamp: string; signature: string }
@@ -65,7 +64,6 @@ export type ChallengeAnswer =
   /** MFA_SETUP, once VerifySoftwareToken accepted a code: nothing but who (no device key). */
   | { kind: 'totp-verified' };
 
-/** How a failed call should be treated. */
 export type FailureKind =
   /** Cognito answered and said no (wrong password, revoked token, unknown user...). */
   | 'rejected'

@@ -22,13 +22,9 @@ export interface ReloadSummary {
   warnings?: string[];
 }
 
-function uid(): number | undefined {
-  return typeof process.getuid === 'function' ? process.getuid() : undefined;
-}
-
 /** Refuses a config file (or a directory above it that we own) that another user could change. */
 function checkNotWritableByOthers(file: string): void {
-  const me = uid();
+  const me = process.getuid?.();
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(file);

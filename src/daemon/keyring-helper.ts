@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { messageOf } from '../shared/errors.js';
 
-interface Answer {
+export interface Answer {
   ok: boolean;
   value?: string | null;
   unavailable?: string;

@@ -10,12 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Answer as HelperAnswer } from './keyring-helper.js';
 import { log } from './log.js';
-import type { KeyringAccess, KeySource } from './token-store.js';
 
 const service = 'cog-token';
 const callTimeoutMs = 10_000;
 const helper = fileURLToPath(new URL('./keyring-helper.js', import.meta.url));
+
+/** Where the store's key lives. */
+export type KeySource = 'file' | 'keyring';
 
 export function keyStoreChoice(env: NodeJS.ProcessEnv = process.env): 'auto' | KeySource {
   const v = env.COG_TOKEN_KEY_STORE;
@@ -23,13 +26,6 @@ export function keyStoreChoice(env: NodeJS.ProcessEnv = process.env): 'auto' | K
   if (v === 'file' || v === 'keyring') return v;
   log.warn(`COG_TOKEN_KEY_STORE=${v} is not auto, keyring or file: using auto`);
   return 'auto';
-}
-
-interface HelperAnswer {
-  ok: boolean;
-  value?: string | null;
-  unavailable?: string;
-  error?: string;
 }
 
 function call(op: 'probe' | 'get' | 'set', account: string, input?: string): HelperAnswer {
@@ -67,10 +63,13 @@ function noSessionBus(env: NodeJS.ProcessEnv): string | undefined {
   return 'no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is unset';
 }
 
-class OsKeyring implements KeyringAccess {
+/** The OS keyring, as the store uses it. Calls are bounded in time; errors say why. */
+export class OsKeyring {
+  /** For messages. */
   readonly name = process.platform === 'darwin' ? 'macOS Keychain' : 'Secret Service keyring';
   private checked?: string | null;
 
+  /** undefined when usable, or why it is not (no session bus, no Secret Service, not persistent...). */
   unavailable(): string | undefined {
     if (this.checked === undefined) {
       const why = noSessionBus(process.env);
@@ -85,6 +84,7 @@ class OsKeyring implements KeyringAccess {
     return this.checked ?? undefined;
   }
 
+  /** The key stored under `account`, undefined when there is none. Throws when the keyring fails. */
   get(account: string): Buffer | undefined {
     const r = call('get', account);
     if (!r.ok) throw new Error(`${this.name}: ${r.unavailable ?? r.error}`);
@@ -99,7 +99,7 @@ class OsKeyring implements KeyringAccess {
 }
 
 /** The OS keyring when the platform has one and @napi-rs/keyring is installed; undefined otherwise. */
-export async function loadKeyring(): Promise<KeyringAccess | undefined> {
+export async function loadKeyring(): Promise<OsKeyring | undefined> {
   if (process.platform !== 'linux' && process.platform !== 'darwin') return undefined;
   try {
     import.meta.resolve('@napi-rs/keyring');

@@ -6,9 +6,7 @@
  * The lock is an SQLite EXCLUSIVE transaction held open on `daemon.mutex` for the daemon's whole life: SQLite
  * takes it with fcntl(), which the kernel releases when the process ends however it ends (kill -9 included).
  * So a crashed daemon never leaves a lock behind that blocks the next start, and a recycled pid cannot make a
- * dead daemon look alive. `daemon.lock` beside it only records the holder's pid, for people and tools.
- * A second lock of the same kind, `daemon.mutex` beside tokens.db, keeps a daemon on another socket off the
- * same store.
+ * dead daemon look alive (ARCHITECTURE.md, Files: `daemon.lock`, and the store's own `daemon.mutex`).
  */
 import { lstatSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, type Server } from 'node:net';
@@ -22,16 +20,6 @@ import { checkSocketDirectory } from './socket-directory.js';
 
 export type Listening = { kind: 'listening'; release(): void } | { kind: 'already-running' };
 
-/** The file whose kernel lock marks the one daemon of this socket directory. */
-export function mutexFile(paths: Paths): string {
-  return join(paths.runtimeDir, 'daemon.mutex');
-}
-
-/** The file whose kernel lock marks the one daemon of this token store, whatever socket it serves. */
-export function storeMutexFile(paths: Paths): string {
-  return join(paths.dataDir, 'daemon.mutex');
-}
-
 /**
  * Takes the store's lock, after the socket's (so that daemons racing for one socket sort themselves out
  * first, quietly). Held by another live daemon means one serves this store on another socket (another
@@ -40,7 +28,7 @@ export function storeMutexFile(paths: Paths): string {
  */
 function takeStoreMutex(paths: Paths): Database.Database {
   ensurePrivateDir(paths.dataDir);
-  const mutex = takeMutex(storeMutexFile(paths));
+  const mutex = takeMutex(join(paths.dataDir, 'daemon.mutex'));
   if (mutex) return mutex;
   throw new CogTokenError('daemon-unreachable', {
     problem: `another cog-token daemon already uses the token store in ${paths.dataDir}, through another socket than ${paths.socketFile}`,
@@ -143,13 +131,8 @@ function inheritedFd(): number | undefined {
  * a stale socket, never a file a mistyped COG_TOKEN_SOCKET happens to name. Returns whether one is there.
  */
 function checkSocketFile(path: string): boolean {
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return false;
   const uid = process.getuid?.();
   const what = st.isSocket()
     ? uid === undefined || st.uid === uid
@@ -188,7 +171,7 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
   checkSocketDirectory(paths.socketFile);
   ensurePrivateDir(paths.runtimeDir);
   checkSocketDirectory(paths.socketFile);
-  const mutex = takeMutex(mutexFile(paths));
+  const mutex = takeMutex(join(paths.runtimeDir, 'daemon.mutex'));
   if (!mutex) return { kind: 'already-running' };
   let storeMutex: Database.Database | undefined;
   const unlock = () => {
@@ -222,13 +205,12 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
         remedy: `check the umask and the directory ${dirname(paths.socketFile)}, then start the daemon again`,
       });
     }
-    const ino = st.ino;
     return {
       kind: 'listening',
       release: () => {
         server.close();
         try {
-          if (statSync(paths.socketFile).ino === ino) unlinkSync(paths.socketFile);
+          if (statSync(paths.socketFile).ino === st.ino) unlinkSync(paths.socketFile);
         } catch {
           // Gone already.
         }

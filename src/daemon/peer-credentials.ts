@@ -6,9 +6,8 @@
  * The socket's 0700 directory and 0600 mode already keep other users out; this check is the second wall,
  * for a socket the daemon did not create (systemd socket activation) or permissions changed behind its back.
  * When the module is missing (no compiler at install time, Windows), `peerCheck` is undefined and the daemon
- * relies on the permissions alone; `cog-token status` says which. Having the module is not proof that the check
- * works (a Node whose sockets no longer expose their descriptor would make every peer "unknown"): the daemon
- * tests it at start on a connection to itself (selfTest) and reports what it found.
+ * relies on the permissions alone; `cog-token status` says which (selfTest: having the module is not proof
+ * that the check works, a Node whose sockets no longer expose their descriptor would make every peer "unknown").
  */
 import { connect, type Socket } from 'node:net';
 import { messageOf } from '../shared/errors.js';

@@ -128,7 +128,7 @@ export class SdkCognitoGateway implements CognitoGateway {
     const input = {
       ClientId: p.clientId,
       ChallengeName: challenge.name as never,
-      ...(challenge.session ? { Session: challenge.session } : {}),
+      Session: challenge.session, // undefined: not sent
       ChallengeResponses,
     };
     return this.call(p, async (c, o) => toStep(await c.respondToAuthChallenge(input, o)));
@@ -153,11 +153,7 @@ export class SdkCognitoGateway implements CognitoGateway {
   }
 
   revoke(p: ProfileConfig, refreshToken: string, clientSecret?: string): Promise<void> {
-    const input = {
-      ClientId: p.clientId,
-      Token: refreshToken,
-      ...(clientSecret ? { ClientSecret: clientSecret } : {}),
-    };
+    const input = { ClientId: p.clientId, Token: refreshToken, ClientSecret: clientSecret }; // undefined: not sent
     return this.call(p, async (c, o) => void (await c.revokeToken(input, o)));
   }
 

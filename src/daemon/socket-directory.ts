@@ -7,7 +7,7 @@
  * directory. A symlink on the way must belong to root or to this user, and where it points is checked the
  * same way. Components that do not exist yet are created by the daemon, 0700.
  */
-import { lstatSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UnsafeStateError } from '../shared/errors.js';
 
@@ -18,15 +18,6 @@ function refuse(socketFile: string, problem: string, advice = ownDirectoryAdvice
     problem: `refusing the socket path ${socketFile}: ${problem}, so another user could put a socket of their own there`,
     remedy: advice,
   });
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /** `/`, `/a`, `/a/b`, ... for an absolute path. */
@@ -50,7 +41,7 @@ function checkChain(socketFile: string, dir: string, uid: number, depth: number)
   if (depth > 8) refuse(socketFile, `${dir} goes through too many symlinks`);
   let mustBeOwnPrivate: string | undefined;
   for (const path of prefixes(dir)) {
-    const st = lstatOrUndefined(path);
+    const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) return; // From here down the daemon creates the directories itself, 0700.
     const owner = st.uid === uid ? 'you' : st.uid === 0 ? 'root' : `uid ${st.uid}`;
     if (st.uid !== uid && st.uid !== 0) {

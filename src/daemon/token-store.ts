@@ -17,6 +17,7 @@ import { messageOf, UnsafeStateError } from '../shared/errors.js';
 import { ensurePrivateDir } from '../system/private-directory.js';
 import { type Clock, systemClock } from './clock.js';
 import { createKeyFile, keyCheck, readKeyFile, seal, unseal } from './key-file.js';
+import type { KeySource, OsKeyring } from './keyring.js';
 import { log } from './log.js';
 
 export interface Tokens {
@@ -92,32 +93,15 @@ interface Row {
   refresh_api: string | null;
 }
 
-/** Where the store's key lives. */
-export type KeySource = 'file' | 'keyring';
-
-/** The OS keyring, as the store uses it (keyring.ts). Calls are bounded in time; errors say why. */
-export interface KeyringAccess {
-  /** For messages: "the Secret Service" or "the macOS Keychain". */
-  readonly name: string;
-  /** undefined when usable, or why it is not (no session bus, no Secret Service, not persistent...). */
-  unavailable(): string | undefined;
-  /** The key stored under `account`, undefined when there is none. Throws when the keyring fails. */
-  get(account: string): Buffer | undefined;
-  set(account: string, key: Buffer): void;
-}
-
 export interface OpenOptions {
   /** Where a new store's key goes: `auto` (the keyring when usable, else the file), `file` or `keyring`. */
   keyStore?: 'auto' | KeySource;
-  keyring?: KeyringAccess;
+  keyring?: OsKeyring;
   /** updated_at and created_at, and the time in a moved-aside file's name. */
   clock?: Clock;
 }
 
 export class TokenStore {
-  /** What happened while opening that the user should hear about (a damaged file moved aside...). */
-  readonly notices: string[] = [];
-
   private constructor(
     private readonly db: Database.Database,
     private readonly key: Buffer,
@@ -125,43 +109,39 @@ export class TokenStore {
     /** Where the key lives, e.g. "key file /home/a/.local/state/cog-token/store.key". */
     readonly keyLocation: string,
     private readonly clock: Clock,
+    /** What happened while opening that the user should hear about (a damaged file moved aside...). */
+    readonly notices: string[],
   ) {}
 
-  /**
-   * Opens (creating or migrating) the store and its key. A database that SQLite cannot read, or whose key is
-   * lost, damaged or wrong, is moved aside and replaced (see `notices`). Throws UnsafeStateError when the
-   * store must not be used or touched here (newer schema, unsafe permissions, keyring out of reach).
-   */
+  /** Opens (creating or migrating) the store and its key, as the header says; see `notices`. */
   static open(databaseFile: string, keyFile: string, options: OpenOptions = {}): TokenStore {
     const clock = options.clock ?? systemClock;
     // The 0700 directory keeps other users away from the database, its -wal and -shm.
     ensurePrivateDir(dirname(databaseFile));
     const notices: string[] = [];
-    let db = openReadable(databaseFile, notices, clock);
-    try {
-      migrate(db, databaseFile);
-      const opened = openKey(db, databaseFile, keyFile, options, notices);
-      if (opened.kind === 'lost') {
+    // A second round only after the first moved a store with a lost key aside.
+    for (let fresh = false; ; fresh = true) {
+      const db = openReadable(databaseFile, notices, clock);
+      try {
+        migrate(db, databaseFile);
+        const opened = openKey(db, databaseFile, keyFile, options, notices);
+        if (opened.kind === 'ok')
+          return new TokenStore(db, opened.key, databaseFile, opened.location, clock, notices);
+        if (fresh)
+          throw new UnsafeStateError({
+            problem: `cannot start a new token store: ${opened.reason}`,
+            remedy: `move ${databaseFile} aside, then sign in again`,
+          });
         db.close();
         const aside = moveAside(databaseFile, 'unreadable', clock);
         notices.push(
           `the token store ${databaseFile} could not be opened (${opened.reason}); it was moved to ${aside} and a new one started: sign in again (keep the old file if you can restore its key)`,
         );
         log.error(notices[notices.length - 1] as string);
-        db = openReadable(databaseFile, notices, clock);
-        migrate(db, databaseFile);
-        const fresh = openKey(db, databaseFile, keyFile, options, notices);
-        if (fresh.kind === 'lost')
-          throw new UnsafeStateError({
-            problem: `cannot start a new token store: ${fresh.reason}`,
-            remedy: `move ${databaseFile} aside, then sign in again`,
-          });
-        return withNotices(new TokenStore(db, fresh.key, databaseFile, fresh.location, clock), notices);
+      } catch (error) {
+        db.close();
+        throw error;
       }
-      return withNotices(new TokenStore(db, opened.key, databaseFile, opened.location, clock), notices);
-    } catch (error) {
-      db.close();
-      throw error;
     }
   }
 
@@ -267,11 +247,9 @@ export class TokenStore {
   saveDevice(name: string, identity: string, device: DeviceRecord): void {
     this.db
       .prepare(
-        `INSERT INTO devices (profile, identity, device_key, device_group_key, device_password, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(profile) DO UPDATE SET identity = excluded.identity, device_key = excluded.device_key,
-           device_group_key = excluded.device_group_key, device_password = excluded.device_password,
-           created_at = excluded.created_at`,
+        // Every column is given: replacing the row is updating it.
+        `INSERT OR REPLACE INTO devices (profile, identity, device_key, device_group_key, device_password,
+                                         created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       )
       .run(
         name,
@@ -288,9 +266,7 @@ export class TokenStore {
   }
 
   names(): string[] {
-    return (this.db.prepare('SELECT name FROM profiles ORDER BY name').all() as { name: string }[]).map(
-      (r) => r.name,
-    );
+    return this.db.prepare('SELECT name FROM profiles ORDER BY name').pluck().all() as string[];
   }
 
   close(): void {
@@ -322,14 +298,23 @@ function migrate(db: Database.Database, file: string): void {
   }
 }
 
-function withNotices(store: TokenStore, notices: string[]): TokenStore {
-  store.notices.push(...notices);
-  return store;
-}
-
-/** Creates an empty 0600 file if none is there: SQLite gives -wal and -shm the database file's mode. */
-function createPrivate(file: string): void {
+/** Opens the database in WAL mode and checks its structure; closes it again when that fails. */
+function openChecked(file: string): Database.Database {
+  // An empty 0600 file first, if none is there: SQLite gives -wal and -shm the database file's mode.
   closeSync(openSync(file, 'a', 0o600));
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok')
+      throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
 
 /** Renames the database (and its -wal and -shm) to `<file>.<why>-<timestamp>`; returns the new name. */
@@ -343,71 +328,56 @@ function moveAside(file: string, why: string, clock: Clock): string {
 
 const damageCodes = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB', 'SQLITE_FORMAT']);
 
-/**
- * Opens the database in WAL mode and checks its structure. One that SQLite cannot read is moved aside and a
- * new one created in its place; anything else (busy, permissions, disk full) is thrown as it is.
- */
 /** The time in a moved-aside file's name. */
 function stampOf(clock: Clock): string {
   return new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
 }
 
+/**
+ * A database that SQLite cannot read is moved aside and a new one created in its place; anything else (busy,
+ * permissions, disk full) is thrown as it is.
+ */
 function openReadable(file: string, notices: string[], clock: Clock): Database.Database {
-  let db: Database.Database | undefined;
   try {
-    createPrivate(file);
-    db = new Database(file);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok')
-      throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
-    return db;
+    return openChecked(file);
   } catch (error) {
-    db?.close();
     const code = String((error as { code?: unknown }).code ?? '');
     if (!damageCodes.has(code)) throw error;
     const aside = moveAside(file, 'damaged', clock);
     const notice = `the token store ${file} was damaged (${messageOf(error)}); it was moved to ${aside} and a new one started: sign in again`;
     log.error(notice);
     notices.push(notice);
-    createPrivate(file);
-    const fresh = new Database(file);
-    fresh.pragma('busy_timeout = 5000');
-    fresh.pragma('journal_mode = WAL');
-    fresh.pragma('synchronous = FULL');
-    return fresh;
+    return openChecked(file);
   }
 }
 
 function getMeta(db: Database.Database, key: string): string | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-  return row?.value;
+  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
 }
 
 function setMeta(db: Database.Database, key: string, value: string): void {
-  db.prepare(
-    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-  ).run(key, value);
+  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
 }
+
+/** [table, its profile column, a sealed column]: where sealed values live. */
+const sealedColumns = [
+  ['profiles', 'name', 'id_token'],
+  ['profiles', 'name', 'refresh_token'],
+  ['devices', 'profile', 'device_password'],
+] as const;
 
 /** One sealed value, to test a key against when the store predates key checks. */
 function someSealedValue(
   db: Database.Database,
 ): { profile: string; field: string; value: Buffer } | undefined {
-  const p = db.prepare('SELECT name, id_token FROM profiles WHERE id_token IS NOT NULL LIMIT 1').get() as
-    | { name: string; id_token: Buffer }
-    | undefined;
-  if (p) return { profile: p.name, field: 'id_token', value: p.id_token };
-  const r = db
-    .prepare('SELECT name, refresh_token FROM profiles WHERE refresh_token IS NOT NULL LIMIT 1')
-    .get() as { name: string; refresh_token: Buffer } | undefined;
-  if (r) return { profile: r.name, field: 'refresh_token', value: r.refresh_token };
-  const d = db.prepare('SELECT profile, device_password FROM devices LIMIT 1').get() as
-    | { profile: string; device_password: Buffer }
-    | undefined;
-  if (d) return { profile: d.profile, field: 'device_password', value: d.device_password };
+  for (const [table, owner, field] of sealedColumns) {
+    const row = db
+      .prepare(
+        `SELECT ${owner} AS profile, ${field} AS value FROM ${table} WHERE ${field} IS NOT NULL LIMIT 1`,
+      )
+      .get() as { profile: string; value: Buffer } | undefined;
+    if (row) return { ...row, field };
+  }
   return undefined;
 }
 
@@ -426,10 +396,6 @@ function keyFits(db: Database.Database, key: Buffer): boolean {
 }
 
 type OpenedKey = { kind: 'ok'; key: Buffer; location: string } | { kind: 'lost'; reason: string };
-
-function keyringAccount(databaseFile: string): string {
-  return `store-key:${databaseFile}`;
-}
 
 /** Finds (or, for a store with nothing sealed yet, makes) the key, and proves it fits the data. */
 function openKey(
@@ -475,7 +441,7 @@ function openKey(
   let key: Buffer;
   let location: string;
   if (source === 'keyring') {
-    const account = keyringAccount(databaseFile);
+    const account = `store-key:${databaseFile}`;
     const why = keyring ? keyring.unavailable() : 'no keyring support in this build';
     if (!keyring || why !== undefined) {
       // Never make a new key here: the data is fine, this process just cannot reach its key.
@@ -487,16 +453,11 @@ function openKey(
     location = `${keyring.name} (account ${account})`;
     const found = keyring.get(account);
     if (found === undefined || found.length !== 32) {
-      if (hasData) {
-        return {
-          kind: 'lost',
-          reason: `its key is ${found === undefined ? 'not' : 'damaged'} in ${keyring.name}`,
-        };
-      }
-      const fresh = createKeyFileFree();
+      const reason = `its key is ${found === undefined ? 'not' : 'damaged'} in ${keyring.name}`;
+      if (hasData) return { kind: 'lost', reason };
+      const fresh = randomBytes(32);
       keyring.set(account, fresh);
-      const back = keyring.get(account);
-      if (!back?.equals(fresh)) {
+      if (!keyring.get(account)?.equals(fresh)) {
         const remedy = 'check the keyring, or set COG_TOKEN_KEY_STORE=file to keep the key in a file';
         throw new UnsafeStateError({ problem: `${keyring.name} did not keep the store's key`, remedy });
       }
@@ -514,10 +475,16 @@ function openKey(
       const notice = `key file ${keyFile} was damaged (${state.reason}); it was moved to ${aside}`;
       log.error(notice);
       notices.push(notice);
-      if (hasData) return { kind: 'lost', reason: `its key file was damaged (${state.reason})` };
-      key = createKeyFile(keyFile);
-    } else if (state.kind === 'missing') {
-      if (hasData) return { kind: 'lost', reason: `its key file ${keyFile} is missing` };
+    }
+    if (state.kind === 'ok') {
+      key = state.key;
+    } else if (hasData) {
+      const reason =
+        state.kind === 'damaged'
+          ? `its key file was damaged (${state.reason})`
+          : `its key file ${keyFile} is missing`;
+      return { kind: 'lost', reason };
+    } else {
       try {
         key = createKeyFile(keyFile);
       } catch (error) {
@@ -531,8 +498,6 @@ function openKey(
           });
         key = again.key;
       }
-    } else {
-      key = state.key;
     }
   }
 
@@ -544,8 +509,4 @@ function openKey(
     if (getMeta(db, 'key_check') === undefined) setMeta(db, 'key_check', keyCheck(key));
   })();
   return { kind: 'ok', key, location };
-}
-
-function createKeyFileFree(): Buffer {
-  return randomBytes(32);
 }

@@ -1,6 +1,12 @@
-/** client_secret, or client_secret_command's output: run here (refreshes happen with no client around), kept in memory only. */
+/**
+ * client_secret, or client_secret_command's output: run in the daemon (refreshes happen with no client
+ * around), its stdout less the line ending, kept in memory only. The command is bounded in time (the
+ * profile's command_timeout; then its process group is killed) and size; a failure says how the command
+ * ended, never what it printed.
+ */
 import type { ProfileConfig } from '../../shared/config.js';
-import { runSecretCommand } from '../secret-command.js';
+import { ConfigError } from '../../shared/errors.js';
+import { runBoundedCommand } from '../../system/bounded-command.js';
 
 export class ClientSecrets {
   private readonly pending = new Map<string, Promise<string>>();
@@ -12,7 +18,7 @@ export class ClientSecrets {
     const key = `${p.name}\0${command}\0${p.commandTimeout}`;
     let secret = this.pending.get(key);
     if (!secret) {
-      secret = runSecretCommand(p, command).catch((error: unknown) => {
+      secret = run(p, command).catch((error: unknown) => {
         this.pending.delete(key); // the next request runs it again
         throw error;
       });
@@ -20,4 +26,26 @@ export class ClientSecrets {
     }
     return secret;
   }
+}
+
+async function run(p: ProfileConfig, command: string): Promise<string> {
+  const r = await runBoundedCommand(command, {
+    env: { ...process.env, COG_TOKEN_PROFILE: p.name },
+    timeoutSeconds: p.commandTimeout,
+    maxBytes: 16 * 1024,
+    stdin: 'ignore',
+    stderr: 'ignore',
+    ownGroup: true,
+  });
+  if (r.ok) return r.output;
+  throw new ConfigError({
+    profile: p.name,
+    problem: `client_secret_command ${r.why}`,
+    remedy: `${commandFix(r.why)} in the profile`,
+  });
+}
+
+/** What to do about a command of the profile's that failed, from how it ended. */
+export function commandFix(why: string): string {
+  return /timed out/.test(why) ? 'make it finish sooner or raise command_timeout' : 'fix the command';
 }

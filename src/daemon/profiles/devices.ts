@@ -18,10 +18,6 @@ export class Devices {
     return p.rememberDevice ? this.parts.store.loadDevice(p.name, profileIdentity(p)) : undefined;
   }
 
-  forgetLocal(p: ProfileConfig): void {
-    this.parts.store.deleteDevice(p.name);
-  }
-
   /** ConfirmDevice with a fresh device password, so the next sign-ins can skip MFA on this machine. */
   async remember(
     p: ProfileConfig,

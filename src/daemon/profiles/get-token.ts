@@ -72,16 +72,11 @@ export class GetToken {
       if (state.kind !== 'signing-in' && t.refreshToken) {
         try {
           // The refresh goes on past the deadline (and stores its tokens if it succeeds); this get stops waiting.
-          return await withDeadline(
-            this.parts.clock,
-            this.parts.refresher.run(p),
-            timeoutSeconds * 1000,
-            () => {
-              // A transient failure, like any network trouble: the cached token if still valid, else unreachable.
-              const problem = `no answer from Cognito within ${timeoutSeconds} s`;
-              return new CognitoCallError('TimeoutError', 'transient', problem);
-            },
-          );
+          // A transient failure, like any network trouble: the cached token if still valid, else unreachable.
+          const late = `no answer from Cognito within ${timeoutSeconds} s`;
+          const refresh = this.parts.refresher.run(p);
+          const lateError = () => new CognitoCallError('TimeoutError', 'transient', late);
+          return await withDeadline(this.parts.clock, refresh, timeoutSeconds * 1000, lateError);
         } catch (error) {
           if (!(error instanceof CognitoCallError)) throw error;
           if (!isRefused(error)) {

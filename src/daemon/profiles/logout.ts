@@ -10,41 +10,38 @@ import { log } from '../log.js';
 import { heldTokens, settled } from './state.js';
 import type { Parts } from './use-cases.js';
 
-export class Logout {
-  constructor(private readonly parts: Parts) {}
-
-  async run(
-    name: string,
-    options: { local?: boolean } = {},
-  ): Promise<{ revoked: boolean; deleted: boolean; warnings: string[] }> {
-    const { p, warnings } = this.parts.profiles.lookup(name);
-    // A refresh under way may rotate the refresh token: revoke the one it leaves.
-    const before = settled(this.parts.profiles.state(p));
-    if (before.kind === 'refreshing') await before.flight.catch(() => undefined);
-    const tokens = heldTokens(this.parts.profiles.state(p));
-    let revoked = false;
-    if (tokens?.refreshToken && !options.local) {
-      const clientSecret = await this.parts.secrets.get(p);
-      try {
-        await this.parts.gateway.revoke(p, tokens.refreshToken, clientSecret);
-        revoked = true;
-      } catch (error) {
-        const message = messageOf(error);
-        if (!(error instanceof CognitoCallError) || error.kind !== 'rejected') {
-          log.warn(`profile ${name}: revocation failed, tokens kept: ${message}`);
-          throw cognitoError(p, 'revoke', error);
-        }
-        // Cognito refuses it (already revoked or expired, or revocation is off for the app client): the token
-        // signs nobody in through this client any more, or cannot be revoked at all; delete it here.
-        warnings.push(`profile ${name}: Cognito did not revoke the refresh token (${message})`);
+export async function logout(
+  parts: Parts,
+  name: string,
+  options: { local?: boolean } = {},
+): Promise<{ revoked: boolean; deleted: boolean; warnings: string[] }> {
+  const { p, warnings } = parts.profiles.lookup(name);
+  // A refresh under way may rotate the refresh token: revoke the one it leaves.
+  const before = settled(parts.profiles.state(p));
+  if (before.kind === 'refreshing') await before.flight.catch(() => undefined);
+  const tokens = heldTokens(parts.profiles.state(p));
+  let revoked = false;
+  if (tokens?.refreshToken && !options.local) {
+    const clientSecret = await parts.secrets.get(p);
+    try {
+      await parts.gateway.revoke(p, tokens.refreshToken, clientSecret);
+      revoked = true;
+    } catch (error) {
+      const message = messageOf(error);
+      if (!(error instanceof CognitoCallError) || error.kind !== 'rejected') {
+        log.warn(`profile ${name}: revocation failed, tokens kept: ${message}`);
+        throw cognitoError(p, 'revoke', error);
       }
+      // Cognito refuses it (already revoked or expired, or revocation is off for the app client): the token
+      // signs nobody in through this client any more, or cannot be revoked at all; delete it here.
+      warnings.push(`profile ${name}: Cognito did not revoke the refresh token (${message})`);
     }
-    const deleted = tokens !== undefined || this.parts.profiles.store.names().includes(name);
-    this.parts.profiles.apply(p, { type: 'logged-out' });
-    this.parts.profiles.store.delete(name);
-    log.info(
-      `profile ${name}: signed out${revoked ? '; refresh token revoked' : options.local ? ' here only' : ''}`,
-    );
-    return { revoked, deleted, warnings };
   }
+  const deleted = tokens !== undefined || parts.profiles.store.names().includes(name);
+  parts.profiles.apply(p, { type: 'logged-out' });
+  parts.profiles.store.delete(name);
+  log.info(
+    `profile ${name}: signed out${revoked ? '; refresh token revoked' : options.local ? ' here only' : ''}`,
+  );
+  return { revoked, deleted, warnings };
 }

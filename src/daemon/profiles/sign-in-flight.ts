@@ -10,6 +10,7 @@ import { log } from '../log.js';
 import type { QuestionSpec } from '../sign-in/context.js';
 import { signIn } from '../sign-in/srp-and-password.js';
 import type { Tokens } from '../token-store.js';
+import { commandFix } from './client-secret.js';
 import type { SignInFlight } from './state.js';
 import type { Parts } from './use-cases.js';
 
@@ -48,10 +49,10 @@ function elsewhere(p: ProfileConfig, problem: string): CogTokenError {
   return new CogTokenError('needs-sign-in', { profile: p.name, problem, remedy });
 }
 
-/** Whether a caller could answer a sign-in's first question at all (a terminal, pinentry or commands). */
-function canAnswer(asker: Asker): boolean {
+/** Whether a caller could answer a question: a terminal or pinentry, or its commands when one may answer. */
+function canAnswer(asker: Asker, byCommand = true): boolean {
   const a = asker.abilities;
-  return a.tty || a.pinentry === true || a.commands;
+  return a.tty || a.pinentry === true || (a.commands && byCommand);
 }
 
 /** Only the password and one-time codes can come from a command; the other questions need a person. */
@@ -93,7 +94,7 @@ export class SignIns {
         questioner: { ask: (spec) => this.relay(p, flight, spec) },
         ...(clientSecret ? { clientSecret } : {}),
         ...(device ? { device } : {}),
-        forgetDevice: () => this.parts.devices.forgetLocal(p),
+        forgetDevice: () => this.parts.store.deleteDevice(p.name),
         now: () => this.parts.clock.now(),
       });
       const tokens = this.parts.profiles.accept(p, result, 'signed-in');
@@ -144,12 +145,7 @@ export class SignIns {
     let lastRefusal: string | undefined;
     for (;;) {
       const asker = flight.askers.find(
-        (a) =>
-          !tried.has(a) &&
-          !a.closed &&
-          (a.abilities.tty ||
-            a.abilities.pinentry === true ||
-            (a.abilities.commands && command !== undefined)),
+        (a) => !tried.has(a) && !a.closed && canAnswer(a, command !== undefined),
       );
       if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
       tried.add(asker);
@@ -168,13 +164,10 @@ export class SignIns {
           remedy: login,
         });
       }
-      const fix = /timed out/.test(outcome.message)
-        ? 'make it finish sooner or raise command_timeout'
-        : 'fix the command';
       throw new CogTokenError('auth-rejected', {
         profile: p.name,
         problem: outcome.message,
-        remedy: `${fix} in the profile, then ${login}`,
+        remedy: `${commandFix(outcome.message)} in the profile, then ${login}`,
       });
     }
   }

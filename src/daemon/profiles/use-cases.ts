@@ -6,7 +6,7 @@ import type { TokenStore } from '../token-store.js';
 import { ClientSecrets } from './client-secret.js';
 import { Devices } from './devices.js';
 import { GetToken } from './get-token.js';
-import { Logout } from './logout.js';
+import { logout } from './logout.js';
 import { Profiles } from './profiles.js';
 import { Refresher } from './refresh.js';
 import { Scheduler } from './scheduler.js';
@@ -45,13 +45,12 @@ export function profileUseCases(
   parts.signIns = new SignIns(parts);
   const scheduler = new Scheduler(parts);
   const getToken = new GetToken(parts);
-  const logout = new Logout(parts);
   return {
     profiles: parts.profiles,
     get: getToken.get.bind(getToken),
     invalidate: getToken.invalidate.bind(getToken),
     devices: parts.devices.list.bind(parts.devices),
-    logout: logout.run.bind(logout),
+    logout: (name: string, options?: { local?: boolean }) => logout(parts, name, options),
     status: () => profileStatuses(parts.profiles, clock),
     /** Loads the stored profiles the config names and schedules their refreshes. */
     resume: () => scheduler.resumeAll(store.names()),

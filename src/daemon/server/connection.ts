@@ -28,7 +28,6 @@ export interface RequestHandler {
 
 let nextConnectionId = 1;
 
-/** How long a connection may stay idle before the daemon closes it (COG_TOKEN_IDLE_TIMEOUT, seconds). */
 export const defaultIdleSeconds = 10;
 
 /** The idle limit from COG_TOKEN_IDLE_TIMEOUT (seconds, above 0 and at most an hour), else the default. */
@@ -65,7 +64,7 @@ export class Connection implements Asker {
     // An accepted socket without an error listener takes the process down on ECONNRESET.
     socket.on('error', (error) => log.debug(`connection ${this.id}: ${error.message}`));
     socket.on('data', (data: Buffer) => this.splitter.push(data));
-    socket.on('close', () => this.onClose());
+    socket.on('close', () => this.markClosed());
     this.armIdleTimer();
   }
 
@@ -87,14 +86,12 @@ export class Connection implements Asker {
   shed(): void {
     this.clock.clearTimer(this.idleTimer);
     if (this.closed) return;
-    this.closed = true;
     this.socket.destroy();
-    this.resolveAllGone();
+    this.markClosed();
   }
 
   private onLine(line: string): void {
-    if (this.closed) return;
-    if (line.trim() === '') return;
+    if (this.closed || line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -147,20 +144,15 @@ export class Connection implements Asker {
     if (this.closed) return;
     log.debug(`connection ${this.id}: protocol error: ${message}`);
     this.send({ v: protocolVersion, type: 'error', code, message: `bad request: ${message}` });
-    this.closed = true;
-    this.clock.clearTimer(this.idleTimer);
+    this.markClosed();
     this.socket.end();
     this.socket.destroySoon?.();
-    this.resolveAllGone();
   }
 
-  private onClose(): void {
+  /** No more requests or answers: the questions still open learn that this client is gone. */
+  private markClosed(): void {
     this.clock.clearTimer(this.idleTimer);
     this.closed = true;
-    this.resolveAllGone();
-  }
-
-  private resolveAllGone(): void {
     for (const resolve of this.pendingAsks.values()) resolve({ gone: true });
     this.pendingAsks.clear();
   }
@@ -171,18 +163,7 @@ export class Connection implements Asker {
     const id = this.nextAskId++;
     return new Promise((resolve) => {
       this.pendingAsks.set(id, resolve);
-      this.send({
-        v: protocolVersion,
-        type: 'ask',
-        id,
-        profile: spec.profile,
-        question: spec.question,
-        prompt: spec.prompt,
-        ...(spec.challenge ? { challenge: spec.challenge } : {}),
-        ...(spec.retryReason ? { retryReason: spec.retryReason } : {}),
-        ...(spec.choices ? { choices: spec.choices } : {}),
-        ...(spec.display ? { display: spec.display } : {}),
-      });
+      this.send({ v: protocolVersion, type: 'ask', id, ...spec });
     });
   }
 }

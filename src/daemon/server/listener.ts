@@ -16,10 +16,7 @@ import { Connection, type RequestHandler } from './connection.js';
  */
 const maxConnections = 256;
 
-/**
- * The second wall after the socket's permissions: a connection from another uid gets one error line and is
- * closed before anything it sends is read.
- */
+/** The second wall after the socket's permissions: another uid gets one error line. */
 function peerIsUs(socket: Socket, ownUid: number | undefined): boolean {
   let uid: number | undefined;
   let failure: string | undefined;
@@ -44,8 +41,7 @@ export function listener(
   const connections = new Set<Connection>();
   const server = createServer((socket) => {
     if (!peerIsUs(socket, options.ownUid)) return;
-    // A flood of connections (each may hold up to one 64 KiB partial line) cannot grow memory without
-    // bound, nor keep the owner out: the longest idle one makes room.
+    // A flood of connections (each may hold up to one 64 KiB partial line) cannot grow memory without bound.
     if (connections.size >= maxConnections) {
       let oldest: Connection | undefined;
       for (const c of connections) if (c.idle && (!oldest || c.idleSince < oldest.idleSince)) oldest = c;

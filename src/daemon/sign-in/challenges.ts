@@ -13,15 +13,16 @@ import {
   passwordAuthenticationKey,
   poolNameOf,
 } from '../../shared/srp.js';
-import { cognitoError } from '../cognito-errors.js';
+import { type AuthStep, type Challenge, type ChallengeAnswer, CognitoCallError } from '../cognito-gateway.js';
 import {
-  type AuthStep,
-  type Challenge,
-  type ChallengeAnswer,
-  CognitoCallError,
-  isUnknownDevice,
-} from '../cognito-gateway.js';
-import { type Flow, maxCodeAttempts, parseList, required, unexpected, unsupported } from './flow.js';
+  type Flow,
+  maxCodeAttempts,
+  parseJson,
+  parseList,
+  required,
+  unexpected,
+  unsupported,
+} from './flow.js';
 import { setUpTotp } from './totp-setup.js';
 
 type SrpKeys = ReturnType<typeof generateClientKeys>;
@@ -87,7 +88,8 @@ export async function answer(
         prompt: `Cognito requires a new password for ${p.username} (cog-token profile ${p.name}). New password: `,
       });
       const attributes: Record<string, string> = {};
-      const current = parseObject(params.userAttributes);
+      const given = parseJson(params.userAttributes);
+      const current = typeof given === 'object' && given !== null ? (given as Record<string, string>) : {};
       for (const entry of parseList(params.requiredAttributes)) {
         const name = entry.replace(/^userAttributes\./, '');
         if (current[name]) continue;
@@ -137,9 +139,8 @@ async function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<
     try {
       return await flow.ctx.gateway.answerChallenge(p, flow.caller(), step, { kind: 'code', code });
     } catch (error) {
-      if (isUnknownDevice(error)) throw error;
       if (!(error instanceof CognitoCallError) || error.exception !== 'CodeMismatchException') {
-        throw cognitoError(p, 'sign-in', error);
+        throw flow.failure(error);
       }
       if (attempt >= maxCodeAttempts) {
         throw new CogTokenError('auth-rejected', {
@@ -150,15 +151,5 @@ async function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<
       }
       retryReason = `That code was wrong (attempt ${attempt} of ${maxCodeAttempts}).`;
     }
-  }
-}
-
-function parseObject(value: string | undefined): Record<string, string> {
-  if (!value) return {};
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {};
-  } catch {
-    return {};
   }
 }

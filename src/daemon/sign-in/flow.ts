@@ -39,10 +39,13 @@ export class Flow {
     try {
       return await this.ctx.gateway.answerChallenge(this.ctx.p, this.caller(), step, answer);
     } catch (error) {
-      // Left as it is, so signIn() can forget the device and start over.
-      if (isUnknownDevice(error)) throw error;
-      throw cognitoError(this.ctx.p, 'sign-in', error);
+      throw this.failure(error);
     }
+  }
+
+  /** A failed call as the user reads it; a device Cognito forgot is left as it is, so signIn() can forget it. */
+  failure(error: unknown): unknown {
+    return isUnknownDevice(error) ? error : cognitoError(this.ctx.p, 'sign-in', error);
   }
 
   now(): Date {
@@ -56,15 +59,19 @@ export function required(p: ProfileConfig, step: Challenge, name: string): strin
   return value;
 }
 
-/** A JSON array of strings in a challenge parameter (MFAS_CAN_CHOOSE...); anything else is none. */
-export function parseList(value: string | undefined): string[] {
-  if (!value) return [];
+/** A challenge parameter that holds JSON (MFAS_CAN_CHOOSE, userAttributes...); undefined if it does not. */
+export function parseJson(value: string | undefined): unknown {
   try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
+    return value ? JSON.parse(value) : undefined;
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** A JSON array of strings in a challenge parameter; anything else is none. */
+export function parseList(value: string | undefined): string[] {
+  const parsed = parseJson(value);
+  return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
 }
 
 export function unexpected(p: ProfileConfig, what: string): CogTokenError {

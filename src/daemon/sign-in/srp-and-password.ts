@@ -5,7 +5,6 @@
  */
 import { CogTokenError } from '../../shared/errors.js';
 import { generateClientKeys } from '../../shared/srp.js';
-import { cognitoError } from '../cognito-errors.js';
 import { type AuthResult, type AuthStep, isUnknownDevice } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import { answer } from './challenges.js';
@@ -45,8 +44,7 @@ async function attempt(ctx: SignInContext, password: string): Promise<AuthResult
       srp ? { flow: 'USER_SRP_AUTH', srpA: srp.A.toString(16) } : { flow: 'USER_PASSWORD_AUTH', password },
     );
   } catch (error) {
-    if (isUnknownDevice(error)) throw error;
-    throw cognitoError(p, 'sign-in', error);
+    throw flow.failure(error);
   }
   for (let rounds = 0; step.kind === 'challenge'; rounds++) {
     if (rounds > 20) {
