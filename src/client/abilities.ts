@@ -75,7 +75,7 @@ function trustworthy(configFile: string): boolean {
  * first: only when it mentions a command, a pinentry or a timeout is it parsed (smol-toml stays off the
  * `get` path).
  */
-export async function ownProfile(
+async function ownProfile(
   configFile: string,
   profile: string,
   /** The file's text when the caller has read it already (undefined: read it here). */

@@ -15,14 +15,14 @@ import { matchProfile } from './host-match.js';
 /** git's own limit for one line is 65535 bytes; a request is a handful of them. */
 const maxRequestBytes = 1024 * 1024;
 
-export interface CredentialRequest {
+interface CredentialRequest {
   /** Last value of each single-valued key. */
   fields: Map<string, string>;
   /** `capability[]` values. */
   capabilities: Set<string>;
 }
 
-export function parseCredentialRequest(text: string): CredentialRequest {
+function parseCredentialRequest(text: string): CredentialRequest {
   const fields = new Map<string, string>();
   const capabilities = new Set<string>();
   for (const line of text.split('\n')) {

@@ -22,7 +22,7 @@ import { CogTokenError } from '../shared/errors.js';
 import { daemonNodeOptions } from './daemon-connection.js';
 
 export type Platform = 'linux' | 'darwin';
-export const launchdLabel = 'io.github.cog-token.daemon';
+const launchdLabel = 'io.github.cog-token.daemon';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const templates = {
@@ -42,7 +42,7 @@ const carried = [
   'XDG_CACHE_HOME',
 ];
 
-export interface ServiceFile {
+interface ServiceFile {
   path: string;
   content: string;
 }
@@ -105,11 +105,11 @@ function carriedEnv(env: NodeJS.ProcessEnv, names: string[]): [string, string][]
   });
 }
 
-export function systemdUserDir(env: NodeJS.ProcessEnv): string {
+function systemdUserDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'systemd', 'user');
 }
 
-export function launchAgentsDir(env: NodeJS.ProcessEnv): string {
+function launchAgentsDir(env: NodeJS.ProcessEnv): string {
   return join(env.HOME || homedir(), 'Library', 'LaunchAgents');
 }
 

@@ -37,7 +37,7 @@ const transientNames = new Set([
 
 type SdkError = { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
 
-export function classify(error: unknown): CognitoCallError {
+function classify(error: unknown): CognitoCallError {
   if (error instanceof CognitoCallError) return error;
   const e = error as SdkError;
   const status = e?.$metadata?.httpStatusCode;
@@ -53,8 +53,8 @@ export function classify(error: unknown): CognitoCallError {
 }
 
 /** Per-request bounds, so that no call can hang a `get`. */
-export const connectTimeoutMs = 3_000;
-export const requestTimeoutMs = 10_000;
+const connectTimeoutMs = 3_000;
+const requestTimeoutMs = 10_000;
 const maxAttempts = 3;
 const retryStartMs = 200;
 

@@ -20,8 +20,6 @@ import {
 } from './profile-keys.js';
 import { isProfileName, type TokenKind } from './protocol.js';
 
-export type { AuthFlow, MfaType } from './profile-keys.js';
-
 /** A profile as parsed: one field per key of the key table (shared/profile-keys.ts), defaults filled in. */
 export interface ProfileConfig {
   name: string;

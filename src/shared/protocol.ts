@@ -40,7 +40,7 @@ export function isProfileName(value: unknown): value is string {
 }
 
 /** A JWT's compact form: three non-empty base64url segments (a token never holds anything else). */
-export function isJwtShaped(value: unknown): value is string {
+function isJwtShaped(value: unknown): value is string {
   return (
     typeof value === 'string' &&
     value.length <= 32 * 1024 &&
@@ -49,7 +49,7 @@ export function isJwtShaped(value: unknown): value is string {
 }
 
 /** Latest expiry a reply may carry: 9999-12-31T23:59:59Z, the last instant RFC 3339 can write. */
-export const maxEpochSeconds = 253_402_300_799;
+const maxEpochSeconds = 253_402_300_799;
 
 function isEpochSeconds(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maxEpochSeconds;
@@ -365,7 +365,6 @@ export type ProfileStatus = Infer<DaemonSide['profileStatus']>;
 export type DaemonStatus = Infer<DaemonSide['daemonStatus']>;
 export type DeviceEntry = Infer<DaemonSide['deviceEntry']>;
 export type Result = Infer<DaemonSide['result']>;
-export type ErrorReply = Infer<DaemonSide['errorReply']>;
 export type DaemonMessage = Infer<DaemonSide['daemonMessage']>;
 
 /**

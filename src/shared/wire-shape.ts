@@ -81,7 +81,7 @@ type Flat<T> = { [K in keyof T]: T[K] };
 export type ObjectOf<F extends Fields> = Flat<Required<F> & Optionals<F>>;
 
 /** What reading an object gives: the rebuilt object, or the reason it is refused. */
-export type Read<T> = T | string;
+type Read<T> = T | string;
 
 export interface ObjectShape<T> extends Shape<T> {
   /** The object, or the reason named for the first field that does not fit. */

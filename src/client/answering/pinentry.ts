@@ -93,7 +93,7 @@ export function pinentryForClient(configured: string | undefined, env: NodeJS.Pr
 }
 
 /** Assuan percent-escaping of a command argument: %, CR, LF and other control bytes. */
-export function assuanEscape(text: string): string {
+function assuanEscape(text: string): string {
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
@@ -103,7 +103,7 @@ export function assuanEscape(text: string): string {
 }
 
 /** Decodes the data of a `D` line: %XX escapes to bytes, then UTF-8. */
-export function assuanUnescape(data: string): Buffer {
+function assuanUnescape(data: string): Buffer {
   const bytes: number[] = [];
   const raw = Buffer.from(data, 'utf8');
   for (let i = 0; i < raw.length; i++) {

@@ -36,7 +36,7 @@ export function nativeSocket(): NativeSocket | undefined {
 }
 
 /** Whose uid this is, for messages: `nobody (uid 65534)`, or `uid 1234` when /etc/passwd does not say. */
-export function ownerName(uid: number): string {
+function ownerName(uid: number): string {
   try {
     for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const [name, , id] = line.split(':');

@@ -10,8 +10,8 @@
  */
 import { CogTokenError } from '../../shared/errors.js';
 
-export const defaultReplyWaitSeconds = 30;
-export const replyGraceSeconds = 5;
+const defaultReplyWaitSeconds = 30;
+const replyGraceSeconds = 5;
 
 export function replyWaitMs(timeoutSeconds?: number): number {
   return (timeoutSeconds === undefined ? defaultReplyWaitSeconds : timeoutSeconds + replyGraceSeconds) * 1000;

@@ -15,12 +15,12 @@ export interface IssuedToken {
 }
 
 /** RFC 3339 in UTC without fractions, e.g. 2025-11-26T10:00:00Z. */
-export function rfc3339(epochSeconds: number): string {
+function rfc3339(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `Authorization: <prefix> <token>`; the prefix (e.g. "Bearer") comes from the profile's header_prefix. */
-export function authorizationValue(token: string, headerPrefix?: string): string {
+function authorizationValue(token: string, headerPrefix?: string): string {
   return headerPrefix ? `${headerPrefix} ${token}` : token;
 }
 

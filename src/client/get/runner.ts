@@ -25,7 +25,7 @@ function cogTokenErrorCode(error: unknown): ErrorCode | undefined {
 }
 
 /** Ends the command with the exit status a failure maps to, after one line on stderr. */
-export function reportFailure(error: unknown): void {
+function reportFailure(error: unknown): void {
   const code = cogTokenErrorCode(error);
   if (code !== undefined) {
     say(messageOf(error));

@@ -31,7 +31,7 @@ export interface GetOptions {
 }
 
 /** Default for --min-valid: a token must stay valid this long to be handed out (capped at a quarter of its life). */
-export const defaultMinValidSeconds = 60;
+const defaultMinValidSeconds = 60;
 
 export class GetToken {
   constructor(private readonly parts: Parts) {}

@@ -17,13 +17,13 @@ const backoffMaxMs = 5 * 60_000;
 const throttledBackoffMs = 10 * 60_000;
 
 /** Epoch ms of the refresh due for `tokens`. */
-export function refreshDueAt(tokens: Tokens, refreshMarginSeconds: number): number {
+function refreshDueAt(tokens: Tokens, refreshMarginSeconds: number): number {
   const expiry = Math.min(tokens.idExpiresAt, tokens.accessExpiresAt);
   return (expiry - Math.min(refreshMarginSeconds, (expiry - tokens.issuedAt) / 4)) * 1000;
 }
 
 /** How long to wait before retry number `attempt` (1, 2, ...). */
-export function backoffMs(attempt: number, error: unknown): number {
+function backoffMs(attempt: number, error: unknown): number {
   // LimitExceededException is a per-user quota, not a blip: wait minutes, not seconds.
   if (error instanceof CognitoCallError && error.kind === 'throttled') return throttledBackoffMs;
   return Math.min(backoffMaxMs, backoffStartMs * 2 ** Math.min(attempt, 10));

@@ -28,7 +28,7 @@ export interface RequestHandler {
 
 let nextConnectionId = 1;
 
-export const defaultIdleSeconds = 10;
+const defaultIdleSeconds = 10;
 
 /** The idle limit from COG_TOKEN_IDLE_TIMEOUT (seconds, above 0 and at most an hour), else the default. */
 export function idleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -168,7 +168,7 @@ export class Connection implements Asker {
   }
 }
 
-export function errorReply(error: unknown): DaemonMessage {
+function errorReply(error: unknown): DaemonMessage {
   if (error instanceof CogTokenError) {
     return {
       v: protocolVersion,

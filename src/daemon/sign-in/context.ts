@@ -10,7 +10,7 @@ import type { DeviceRecord } from '../token-store.js';
 /** A question for a person, as an `ask` carries it (the connection adds the id and the profile). */
 export type QuestionSpec = Omit<Ask, 'v' | 'type' | 'id' | 'profile'>;
 
-export interface Questioner {
+interface Questioner {
   /** Resolves with the answer, or rejects with a CogTokenError when nobody can or will answer. */
   ask(spec: QuestionSpec): Promise<string>;
 }
