@@ -178,18 +178,14 @@ export class TokenStore {
     return stored;
   }
 
-  /** Writes all of a profile's tokens in one transaction. */
+  /** Writes all of a profile's tokens in one statement; the refresh API that worked stays. */
   save(name: string, identity: string, tokens: Tokens): void {
     this.db
       .prepare(
-        `INSERT INTO profiles (name, identity, username, id_token, access_token, refresh_token,
-                               id_expires_at, access_expires_at, issued_at, needs_sign_in, updated_at)
-         VALUES (@name, @identity, @username, @id, @access, @refresh, @idExp, @accessExp, @iat, 0, @now)
-         ON CONFLICT(name) DO UPDATE SET identity = excluded.identity, username = excluded.username,
-           id_token = excluded.id_token, access_token = excluded.access_token,
-           refresh_token = excluded.refresh_token, id_expires_at = excluded.id_expires_at,
-           access_expires_at = excluded.access_expires_at, issued_at = excluded.issued_at,
-           needs_sign_in = 0, updated_at = excluded.updated_at`,
+        `INSERT OR REPLACE INTO profiles (name, identity, username, id_token, access_token, refresh_token,
+           id_expires_at, access_expires_at, issued_at, needs_sign_in, updated_at, refresh_api)
+         VALUES (@name, @identity, @username, @id, @access, @refresh, @idExp, @accessExp, @iat, 0, @now,
+           (SELECT refresh_api FROM profiles WHERE name = @name))`,
       )
       .run({
         name,
@@ -328,7 +324,6 @@ function moveAside(file: string, why: string, clock: Clock): string {
 
 const damageCodes = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB', 'SQLITE_FORMAT']);
 
-/** The time in a moved-aside file's name. */
 function stampOf(clock: Clock): string {
   return new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
 }
