@@ -61,14 +61,10 @@ export class Refresher {
   }
 
   private async call(p: ProfileConfig, held: Tokens, refreshToken: string): Promise<AuthResult> {
-    const clientSecret = await this.parts.secrets.get(p);
-    const device = this.parts.devices.local(p);
+    const clientSecret = (await this.parts.secrets.get(p)) || undefined;
+    const deviceKey = this.parts.devices.local(p)?.deviceKey;
     // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
-    const caller = {
-      username: held.username ?? p.username,
-      ...(clientSecret ? { clientSecret } : {}),
-      ...(device ? { deviceKey: device.deviceKey } : {}),
-    };
+    const caller = { username: held.username ?? p.username, clientSecret, deviceKey }; // undefined: not sent
     const { gateway, profiles } = this.parts;
     if (profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
       try {

@@ -29,11 +29,7 @@ export class Flow {
   /** Who each request is made as: the name Cognito knows by now, the client secret, the device. */
   caller(): Caller {
     const { clientSecret, device } = this.ctx;
-    return {
-      username: this.username,
-      ...(clientSecret ? { clientSecret } : {}),
-      ...(device ? { deviceKey: device.deviceKey } : {}),
-    };
+    return { username: this.username, clientSecret, deviceKey: device?.deviceKey }; // undefined: not sent
   }
 
   async respond(step: ChallengeRef, answer: ChallengeAnswer): Promise<AuthStep> {
