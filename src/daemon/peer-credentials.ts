@@ -16,7 +16,6 @@ import { loadPeerCred } from '../system/peercred.js';
 const load = loadPeerCred();
 const native = 'module' in load ? load.module : undefined;
 
-/** How this daemon checks its peers, or undefined when it cannot. */
 const peerCheck: 'SO_PEERCRED' | 'getpeereid' | undefined = native
   ? process.platform === 'linux'
     ? 'SO_PEERCRED'

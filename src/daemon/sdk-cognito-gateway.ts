@@ -207,16 +207,15 @@ export class SdkCognitoGateway implements CognitoGateway {
         const out = await c.listDevices(page, o);
         for (const d of out.Devices ?? []) {
           if (!d.DeviceKey) continue;
-          const attr = (name: string) => d.DeviceAttributes?.find((a) => a.Name === name)?.Value;
-          const info: DeviceInfo = { deviceKey: d.DeviceKey };
-          const name = attr('device_name');
-          if (name) info.name = name;
-          const status = attr('dev:device_remembered_status');
-          if (status) info.remembered = status;
-          if (d.DeviceLastAuthenticatedDate)
-            info.lastAuthenticated = Math.floor(d.DeviceLastAuthenticatedDate.getTime() / 1000);
-          if (d.DeviceCreateDate) info.created = Math.floor(d.DeviceCreateDate.getTime() / 1000);
-          devices.push(info);
+          const attr = (name: string) => d.DeviceAttributes?.find((a) => a.Name === name)?.Value || undefined;
+          const seconds = (date?: Date) => (date ? Math.floor(date.getTime() / 1000) : undefined);
+          devices.push({
+            deviceKey: d.DeviceKey,
+            name: attr('device_name'),
+            remembered: attr('dev:device_remembered_status'),
+            lastAuthenticated: seconds(d.DeviceLastAuthenticatedDate),
+            created: seconds(d.DeviceCreateDate),
+          });
         }
         token = out.PaginationToken;
       } while (token);
