@@ -23,8 +23,7 @@ export class Refresher {
   run(p: ProfileConfig): Promise<Tokens> {
     const s = settled(this.parts.profiles.state(p));
     if (s.kind === 'refreshing') return s.flight;
-    const refreshToken = s.kind === 'valid' || s.kind === 'retrying' ? s.tokens.refreshToken : undefined;
-    if (!refreshToken || (s.kind !== 'valid' && s.kind !== 'retrying')) {
+    if ((s.kind !== 'valid' && s.kind !== 'retrying') || !s.tokens.refreshToken) {
       return Promise.reject(
         new CogTokenError('needs-sign-in', {
           profile: p.name,
@@ -33,7 +32,7 @@ export class Refresher {
         }),
       );
     }
-    const flight = this.refresh(p, s.tokens, refreshToken);
+    const flight = this.refresh(p, s.tokens, s.tokens.refreshToken);
     this.parts.profiles.apply(p, { type: 'refresh-started', flight });
     return flight;
   }
