@@ -115,12 +115,7 @@ export class SdkCognitoGateway implements CognitoGateway {
     );
   }
 
-  answerChallenge(
-    p: ProfileConfig,
-    caller: Caller,
-    challenge: ChallengeRef,
-    answer: ChallengeAnswer,
-  ): Promise<AuthStep> {
+  answerChallenge(p: ProfileConfig, caller: Caller, challenge: ChallengeRef, answer: ChallengeAnswer) {
     const ChallengeResponses = {
       ...identify(p, caller, answer.kind !== 'totp-verified'),
       ...fields(challenge.name, answer),
@@ -157,10 +152,7 @@ export class SdkCognitoGateway implements CognitoGateway {
     return this.call(p, async (c, o) => void (await c.revokeToken(input, o)));
   }
 
-  associateSoftwareToken(
-    p: ProfileConfig,
-    session: string,
-  ): Promise<{ secretCode: string; session?: string }> {
+  associateSoftwareToken(p: ProfileConfig, session: string) {
     return this.call(p, async (c, o) => {
       const out = await c.associateSoftwareToken({ Session: session }, o);
       if (!out.SecretCode)
