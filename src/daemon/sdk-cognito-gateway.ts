@@ -5,8 +5,8 @@
  * credentials are looked up or needed.
  */
 import type {
-  AuthenticationResultType,
   CognitoIdentityProvider,
+  InitiateAuthResponse,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { ProfileConfig } from '../shared/config.js';
 import { secretHash } from '../shared/srp.js';
@@ -256,12 +256,8 @@ function fields(challenge: string, answer: ChallengeAnswer): Record<string, stri
   }
 }
 
-function toStep(out: {
-  AuthenticationResult?: AuthenticationResultType;
-  ChallengeName?: string;
-  Session?: string;
-  ChallengeParameters?: Record<string, string>;
-}): AuthStep {
+/** What InitiateAuth, RespondToAuthChallenge and GetTokensFromRefreshToken answer, as a step. */
+function toStep(out: InitiateAuthResponse): AuthStep {
   const r = out.AuthenticationResult;
   if (r?.IdToken && r.AccessToken) {
     const device = r.NewDeviceMetadata;
