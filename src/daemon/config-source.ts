@@ -16,12 +16,6 @@ import { type Config, loadConfig } from '../shared/config.js';
 import { messageOf, UnsafeStateError } from '../shared/errors.js';
 import { log } from './log.js';
 
-export interface ReloadSummary {
-  profiles: string[];
-  broken: { name: string; error: string }[];
-  warnings?: string[];
-}
-
 /** undefined for a path that cannot be looked at (missing, most often). */
 function statOf(path: string): Stats | undefined {
   try {
@@ -123,7 +117,7 @@ export class ConfigSource {
   }
 
   /** Reads the file again now, whatever its stamp says; throws what a get would get. */
-  reload(): ReloadSummary {
+  reload() {
     this.stamp = '';
     this.lookedThisTurn = false;
     const { config, warning } = this.current();

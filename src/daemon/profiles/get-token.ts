@@ -14,13 +14,6 @@ import type { Asker } from './sign-in-flight.js';
 import { heldTokens, usableTokens } from './state.js';
 import type { Parts } from './use-cases.js';
 
-export interface GetResult {
-  token: string;
-  kind: TokenKind;
-  expiresAt: number;
-  warnings: string[];
-}
-
 /** A get's options are its request's own fields (`login` sets forceSignIn; `timeout` in seconds). */
 export type GetOptions = Partial<
   Pick<Extract<Request, { op: 'get' }>, 'token' | 'minValid' | 'forceSignIn' | 'timeout'>
@@ -32,7 +25,7 @@ export const defaultMinValidSeconds = 60;
 export class GetToken {
   constructor(private readonly parts: Parts) {}
 
-  async get(name: string, asker: Asker, options: GetOptions): Promise<GetResult> {
+  async get(name: string, asker: Asker, options: GetOptions) {
     const { p, warnings } = this.parts.profiles.lookup(name);
     const kind = options.token ?? p.token;
     const timeoutSeconds = options.timeout ?? defaultTimeoutSeconds;
