@@ -10,27 +10,26 @@
  * warning to chmod 600 it (issue #3: an app client's secret is shared by every install of the app, so
  * refusing would stop the user without protecting anything).
  */
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Config, loadConfig } from '../shared/config.js';
 import { messageOf, UnsafeStateError } from '../shared/errors.js';
 import { log } from './log.js';
 
-export interface ReloadSummary {
-  profiles: string[];
-  broken: { name: string; error: string }[];
-  warnings?: string[];
+/** undefined for a path that cannot be looked at (missing, most often). */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Refuses a config file (or a directory above it that we own) that another user could change. */
 function checkNotWritableByOthers(file: string): void {
   const me = process.getuid?.();
-  let st: ReturnType<typeof statSync>;
-  try {
-    st = statSync(file);
-  } catch {
-    return; // missing: an empty config
-  }
+  const st = statOf(file);
+  if (!st) return; // missing: an empty config
   if (me !== undefined && st.uid !== me && st.uid !== 0) {
     throw new UnsafeStateError({
       problem: `config file ${file} belongs to another user (uid ${st.uid}), who could make cog-token run any command`,
@@ -46,13 +45,8 @@ function checkNotWritableByOthers(file: string): void {
   // The directories above: whoever can write one can replace the file. Stop at the first one not ours
   // (/home, /tmp...): root's directories are as trusted as root.
   for (let dir = dirname(file); ; dir = dirname(dir)) {
-    let d: ReturnType<typeof statSync>;
-    try {
-      d = statSync(dir);
-    } catch {
-      break;
-    }
-    if (me !== undefined && d.uid !== me) break;
+    const d = statOf(dir);
+    if (!d || (me !== undefined && d.uid !== me)) break;
     if ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
       throw new UnsafeStateError({
         problem: `directory ${dir} (holding config file ${file}) can be changed by other users (mode ${(d.mode & 0o777).toString(8)})`,
@@ -75,20 +69,10 @@ export class ConfigSource {
 
   /** The file's identity, content stamp and the modes that decide whether it is safe to use. */
   private currentStamp(): string {
-    const parts: string[] = [];
-    try {
-      const st = statSync(this.file);
-      parts.push(`${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}`);
-    } catch {
-      parts.push('missing');
-    }
-    try {
-      const d = statSync(dirname(this.file));
-      parts.push(`${d.mode}:${d.uid}`);
-    } catch {
-      parts.push('-');
-    }
-    return parts.join('|');
+    const st = statOf(this.file);
+    const d = statOf(dirname(this.file));
+    const file = st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}` : 'missing';
+    return `${file}|${d ? `${d.mode}:${d.uid}` : '-'}`;
   }
 
   current(): { config: Config; warning?: string } {
@@ -133,7 +117,7 @@ export class ConfigSource {
   }
 
   /** Reads the file again now, whatever its stamp says; throws what a get would get. */
-  reload(): ReloadSummary {
+  reload() {
     this.stamp = '';
     this.lookedThisTurn = false;
     const { config, warning } = this.current();

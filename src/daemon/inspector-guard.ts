@@ -5,7 +5,6 @@
  * and it keeps SIGUSR1 (which would open the inspector of a running Node process) for itself.
  */
 
-/** The variable that allows an inspector, for development only. */
 const allowInspectVariable = 'COG_TOKEN_ALLOW_INSPECT';
 
 const inspectOption = /(^|\s)--(inspect|inspect-brk|inspect-wait|inspect-port|debug-port)(=|\s|$)/;

@@ -88,8 +88,7 @@ export class OsKeyring {
   get(account: string): Buffer | undefined {
     const r = call('get', account);
     if (!r.ok) throw new Error(`${this.name}: ${r.unavailable ?? r.error}`);
-    if (typeof r.value !== 'string') return undefined;
-    return Buffer.from(r.value, 'base64');
+    return typeof r.value === 'string' ? Buffer.from(r.value, 'base64') : undefined;
   }
 
   set(account: string, key: Buffer): void {

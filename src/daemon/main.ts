@@ -64,19 +64,13 @@ export async function runDaemon(): Promise<number> {
       return useCases;
     } catch (error) {
       // The store's own error (what and what to do), behind the file it is about.
-      const inner =
-        error instanceof CogTokenError
-          ? describeProblem({ ...error.detail(), remedy: '' })
-          : messageOf(error);
+      const own = error instanceof CogTokenError ? error : undefined;
+      const inner = own ? describeProblem({ ...own.detail(), remedy: '' }) : messageOf(error);
       const problem = `cannot use the token store ${paths.databaseFile}: ${inner}`;
+      const remedy = own ? (own.remedy ?? '') : 'fix the cause it names, then retry';
       const next =
-        error instanceof CogTokenError
-          ? error.withDetail({ problem, remedy: error.remedy ?? '' })
-          : new CogTokenError(
-              'unsafe-state',
-              { problem, remedy: 'fix the cause it names, then retry' },
-              { cause: error },
-            );
+        own?.withDetail({ problem, remedy }) ??
+        new CogTokenError('unsafe-state', { problem, remedy }, { cause: error });
       if (storeError?.message !== next.message) log.error(next.message);
       storeError = next;
       throw storeError;

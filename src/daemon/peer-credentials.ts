@@ -5,9 +5,9 @@
  *
  * The socket's 0700 directory and 0600 mode already keep other users out; this check is the second wall,
  * for a socket the daemon did not create (systemd socket activation) or permissions changed behind its back.
- * When the module is missing (no compiler at install time, Windows), `peerCheck` is undefined and the daemon
- * relies on the permissions alone; `cog-token status` says which (selfTest: having the module is not proof
- * that the check works, a Node whose sockets no longer expose their descriptor would make every peer "unknown").
+ * When the module is missing (no compiler at install time, Windows), the daemon relies on the permissions
+ * alone; `cog-token status` says which (selfTest: having the module is not proof that the check works, a
+ * Node whose sockets no longer expose their descriptor would make every peer "unknown").
  */
 import { connect, type Socket } from 'node:net';
 import { messageOf } from '../shared/errors.js';
@@ -15,13 +15,6 @@ import { loadPeerCred } from '../system/peercred.js';
 
 const load = loadPeerCred();
 const native = 'module' in load ? load.module : undefined;
-
-/** How this daemon checks its peers, or undefined when it cannot. */
-const peerCheck: 'SO_PEERCRED' | 'getpeereid' | undefined = native
-  ? process.platform === 'linux'
-    ? 'SO_PEERCRED'
-    : 'getpeereid'
-  : undefined;
 
 /**
  * The uid of the process that opened this connection, or undefined when it cannot be told (no native
@@ -45,9 +38,9 @@ export type PeerCheckState =
  * when that is our own uid. Bounded in time (the server is ours and listening, so it answers at once).
  */
 export function selfTest(socketFile: string, ownUid: number | undefined): Promise<PeerCheckState> {
-  if (!peerCheck)
+  if (!native)
     return Promise.resolve({ active: false, why: 'missing' in load ? load.missing : 'no native module' });
-  const method = peerCheck;
+  const method = process.platform === 'linux' ? 'SO_PEERCRED' : 'getpeereid';
   if (ownUid === undefined) return Promise.resolve({ active: false, why: 'this platform has no uids' });
   return new Promise((resolve) => {
     const socket = connect(socketFile);

@@ -5,8 +5,8 @@
  * credentials are looked up or needed.
  */
 import type {
-  AuthenticationResultType,
   CognitoIdentityProvider,
+  InitiateAuthResponse,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { ProfileConfig } from '../shared/config.js';
 import { secretHash } from '../shared/srp.js';
@@ -115,12 +115,7 @@ export class SdkCognitoGateway implements CognitoGateway {
     );
   }
 
-  answerChallenge(
-    p: ProfileConfig,
-    caller: Caller,
-    challenge: ChallengeRef,
-    answer: ChallengeAnswer,
-  ): Promise<AuthStep> {
+  answerChallenge(p: ProfileConfig, caller: Caller, challenge: ChallengeRef, answer: ChallengeAnswer) {
     const ChallengeResponses = {
       ...identify(p, caller, answer.kind !== 'totp-verified'),
       ...fields(challenge.name, answer),
@@ -157,10 +152,7 @@ export class SdkCognitoGateway implements CognitoGateway {
     return this.call(p, async (c, o) => void (await c.revokeToken(input, o)));
   }
 
-  associateSoftwareToken(
-    p: ProfileConfig,
-    session: string,
-  ): Promise<{ secretCode: string; session?: string }> {
+  associateSoftwareToken(p: ProfileConfig, session: string) {
     return this.call(p, async (c, o) => {
       const out = await c.associateSoftwareToken({ Session: session }, o);
       if (!out.SecretCode)
@@ -207,16 +199,15 @@ export class SdkCognitoGateway implements CognitoGateway {
         const out = await c.listDevices(page, o);
         for (const d of out.Devices ?? []) {
           if (!d.DeviceKey) continue;
-          const attr = (name: string) => d.DeviceAttributes?.find((a) => a.Name === name)?.Value;
-          const info: DeviceInfo = { deviceKey: d.DeviceKey };
-          const name = attr('device_name');
-          if (name) info.name = name;
-          const status = attr('dev:device_remembered_status');
-          if (status) info.remembered = status;
-          if (d.DeviceLastAuthenticatedDate)
-            info.lastAuthenticated = Math.floor(d.DeviceLastAuthenticatedDate.getTime() / 1000);
-          if (d.DeviceCreateDate) info.created = Math.floor(d.DeviceCreateDate.getTime() / 1000);
-          devices.push(info);
+          const attr = (name: string) => d.DeviceAttributes?.find((a) => a.Name === name)?.Value || undefined;
+          const seconds = (date?: Date) => (date ? Math.floor(date.getTime() / 1000) : undefined);
+          devices.push({
+            deviceKey: d.DeviceKey,
+            name: attr('device_name'),
+            remembered: attr('dev:device_remembered_status'),
+            lastAuthenticated: seconds(d.DeviceLastAuthenticatedDate),
+            created: seconds(d.DeviceCreateDate),
+          });
         }
         token = out.PaginationToken;
       } while (token);
@@ -265,12 +256,8 @@ function fields(challenge: string, answer: ChallengeAnswer): Record<string, stri
   }
 }
 
-function toStep(out: {
-  AuthenticationResult?: AuthenticationResultType;
-  ChallengeName?: string;
-  Session?: string;
-  ChallengeParameters?: Record<string, string>;
-}): AuthStep {
+/** What InitiateAuth, RespondToAuthChallenge and GetTokensFromRefreshToken answer, as a step. */
+function toStep(out: InitiateAuthResponse): AuthStep {
   const r = out.AuthenticationResult;
   if (r?.IdToken && r.AccessToken) {
     const device = r.NewDeviceMetadata;

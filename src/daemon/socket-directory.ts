@@ -23,9 +23,7 @@ function refuse(socketFile: string, problem: string, advice = ownDirectoryAdvice
 /** `/`, `/a`, `/a/b`, ... for an absolute path. */
 function prefixes(path: string): string[] {
   const parts = resolve(path).split(sep).filter(Boolean);
-  const out: string[] = [sep];
-  for (let i = 0; i < parts.length; i++) out.push(join(sep, ...parts.slice(0, i + 1)));
-  return out;
+  return [sep, ...parts.map((_, i) => join(sep, ...parts.slice(0, i + 1)))];
 }
 
 /**

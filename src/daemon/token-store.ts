@@ -148,48 +148,44 @@ export class TokenStore {
   load(name: string): StoredProfile | undefined {
     const row = this.db.prepare('SELECT * FROM profiles WHERE name = ?').get(name) as Row | undefined;
     if (!row) return undefined;
-    const stored: StoredProfile = { identity: row.identity, needsSignIn: row.needs_sign_in !== 0 };
-    if (row.refresh_api === 'GetTokensFromRefreshToken' || row.refresh_api === 'REFRESH_TOKEN_AUTH') {
-      stored.refreshApi = row.refresh_api;
-    }
-    if (row.id_token && row.access_token) {
-      try {
-        const tokens: Tokens = {
-          idToken: unseal(this.key, name, 'id_token', row.id_token),
-          accessToken: unseal(this.key, name, 'access_token', row.access_token),
-          idExpiresAt: row.id_expires_at ?? 0,
-          accessExpiresAt: row.access_expires_at ?? 0,
-          issuedAt: row.issued_at ?? 0,
-        };
-        if (row.refresh_token)
-          tokens.refreshToken = unseal(this.key, name, 'refresh_token', row.refresh_token);
-        if (row.username !== null) tokens.username = row.username;
-        stored.tokens = tokens;
-      } catch (error) {
-        throw new UnsafeStateError(
-          {
-            problem: `stored tokens for profile ${name} do not open with the key file (${messageOf(error)})`,
-            remedy: `run cog-token logout ${name}, then sign in again`,
-          },
-          { cause: error },
-        );
-      }
+    const api = row.refresh_api;
+    const stored: StoredProfile = {
+      identity: row.identity,
+      needsSignIn: row.needs_sign_in !== 0,
+      ...(api === 'GetTokensFromRefreshToken' || api === 'REFRESH_TOKEN_AUTH' ? { refreshApi: api } : {}),
+    };
+    if (!row.id_token || !row.access_token) return stored;
+    const open = (field: string, sealed: Buffer) => unseal(this.key, name, field, sealed);
+    try {
+      stored.tokens = {
+        idToken: open('id_token', row.id_token),
+        accessToken: open('access_token', row.access_token),
+        idExpiresAt: row.id_expires_at ?? 0,
+        accessExpiresAt: row.access_expires_at ?? 0,
+        issuedAt: row.issued_at ?? 0,
+        ...(row.refresh_token ? { refreshToken: open('refresh_token', row.refresh_token) } : {}),
+        ...(row.username !== null ? { username: row.username } : {}),
+      };
+    } catch (error) {
+      throw new UnsafeStateError(
+        {
+          problem: `stored tokens for profile ${name} do not open with the key file (${messageOf(error)})`,
+          remedy: `run cog-token logout ${name}, then sign in again`,
+        },
+        { cause: error },
+      );
     }
     return stored;
   }
 
-  /** Writes all of a profile's tokens in one transaction. */
+  /** Writes all of a profile's tokens in one statement; the refresh API that worked stays. */
   save(name: string, identity: string, tokens: Tokens): void {
     this.db
       .prepare(
-        `INSERT INTO profiles (name, identity, username, id_token, access_token, refresh_token,
-                               id_expires_at, access_expires_at, issued_at, needs_sign_in, updated_at)
-         VALUES (@name, @identity, @username, @id, @access, @refresh, @idExp, @accessExp, @iat, 0, @now)
-         ON CONFLICT(name) DO UPDATE SET identity = excluded.identity, username = excluded.username,
-           id_token = excluded.id_token, access_token = excluded.access_token,
-           refresh_token = excluded.refresh_token, id_expires_at = excluded.id_expires_at,
-           access_expires_at = excluded.access_expires_at, issued_at = excluded.issued_at,
-           needs_sign_in = 0, updated_at = excluded.updated_at`,
+        `INSERT OR REPLACE INTO profiles (name, identity, username, id_token, access_token, refresh_token,
+           id_expires_at, access_expires_at, issued_at, needs_sign_in, updated_at, refresh_api)
+         VALUES (@name, @identity, @username, @id, @access, @refresh, @idExp, @accessExp, @iat, 0, @now,
+           (SELECT refresh_api FROM profiles WHERE name = @name))`,
       )
       .run({
         name,
@@ -328,7 +324,6 @@ function moveAside(file: string, why: string, clock: Clock): string {
 
 const damageCodes = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB', 'SQLITE_FORMAT']);
 
-/** The time in a moved-aside file's name. */
 function stampOf(clock: Clock): string {
   return new Date(clock.now()).toISOString().replace(/[:.]/g, '-');
 }

@@ -36,7 +36,7 @@ describe('profile logic in-process', () => {
     w.cognito.signInGate = new Promise(() => {});
     void w.daemon.get('dev', asker(), {}).catch(() => {});
     await settle();
-    const joined = w.daemon.get('dev', asker(), { timeoutSeconds: 5 });
+    const joined = w.daemon.get('dev', asker(), { timeout: 5 });
     const outcome = expect(joined).rejects.toThrow(/did not finish within 5 s/);
     await w.clock.advance(5_000);
     await outcome;
@@ -89,7 +89,7 @@ describe('profile logic in-process', () => {
       open = resolve;
     });
     await w.clock.advance(3590_000);
-    void w.daemon.get('dev', asker(), { timeoutSeconds: 1 }).catch(() => {});
+    void w.daemon.get('dev', asker(), { timeout: 1 }).catch(() => {});
     await settle();
     const login = w.daemon.get('dev', asker(), { forceSignIn: true });
     await settle();

@@ -4,7 +4,7 @@ import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
 import { deviceVerifier, randomDevicePassword } from '../../shared/srp.js';
 import { cognitoError } from '../cognito-errors.js';
-import { type DeviceInfo, isUnknownDevice } from '../cognito-gateway.js';
+import { isUnknownDevice } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import type { DeviceRecord } from '../token-store.js';
 import { heldTokens } from './state.js';
@@ -40,10 +40,7 @@ export class Devices {
   }
 
   /** The user's devices at Cognito, marking the one this machine holds; `forget` one first. */
-  async list(
-    name: string,
-    forget?: string,
-  ): Promise<{ devices: (DeviceInfo & { current: boolean })[]; warnings: string[] }> {
+  async list(name: string, forget?: string) {
     const { p, warnings } = this.parts.profiles.lookup(name);
     const tokens = heldTokens(this.parts.profiles.state(p));
     if (!tokens || tokens.accessExpiresAt - this.parts.clock.now() / 1000 <= 0) {

@@ -3,7 +3,7 @@
  * or join the profile's one sign-in. A get waits for a refresh or a sign-in at most its request's timeout.
  */
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
-import { defaultTimeoutSeconds, type TokenKind } from '../../shared/protocol.js';
+import { defaultTimeoutSeconds, type Request, type TokenKind } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
 import { cognitoError } from '../cognito-errors.js';
 import { CognitoCallError } from '../cognito-gateway.js';
@@ -14,21 +14,10 @@ import type { Asker } from './sign-in-flight.js';
 import { heldTokens, usableTokens } from './state.js';
 import type { Parts } from './use-cases.js';
 
-export interface GetResult {
-  token: string;
-  kind: TokenKind;
-  expiresAt: number;
-  warnings: string[];
-}
-
-export interface GetOptions {
-  token?: TokenKind;
-  /** Seconds the token must stay valid (--min-valid). */
-  minValid?: number;
-  /** login: sign in even when the cached tokens would do. */
-  forceSignIn?: boolean;
-  timeoutSeconds?: number;
-}
+/** A get's options are its request's own fields (`login` sets forceSignIn; `timeout` in seconds). */
+export type GetOptions = Partial<
+  Pick<Extract<Request, { op: 'get' }>, 'token' | 'minValid' | 'forceSignIn' | 'timeout'>
+>;
 
 /** Default for --min-valid: a token must stay valid this long to be handed out (capped at a quarter of its life). */
 const defaultMinValidSeconds = 60;
@@ -36,10 +25,10 @@ const defaultMinValidSeconds = 60;
 export class GetToken {
   constructor(private readonly parts: Parts) {}
 
-  async get(name: string, asker: Asker, options: GetOptions): Promise<GetResult> {
+  async get(name: string, asker: Asker, options: GetOptions) {
     const { p, warnings } = this.parts.profiles.lookup(name);
     const kind = options.token ?? p.token;
-    const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds;
+    const timeoutSeconds = options.timeout ?? defaultTimeoutSeconds;
     const tokens = options.forceSignIn
       ? await this.parts.signIns.run(p, asker, timeoutSeconds)
       : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds);

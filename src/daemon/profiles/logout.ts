@@ -10,11 +10,7 @@ import { log } from '../log.js';
 import { heldTokens, settled } from './state.js';
 import type { Parts } from './use-cases.js';
 
-export async function logout(
-  parts: Parts,
-  name: string,
-  options: { local?: boolean } = {},
-): Promise<{ revoked: boolean; deleted: boolean; warnings: string[] }> {
+export async function logout(parts: Parts, name: string, options: { local?: boolean } = {}) {
   const { p, warnings } = parts.profiles.lookup(name);
   // A refresh under way may rotate the refresh token: revoke the one it leaves.
   const before = settled(parts.profiles.state(p));

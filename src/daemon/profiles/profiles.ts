@@ -108,12 +108,9 @@ export class Profiles {
   ): Tokens {
     const id = decodeClaims(result.idToken);
     const access = decodeClaims(result.accessToken);
-    const username =
-      typeof access.username === 'string'
-        ? access.username
-        : typeof id['cognito:username'] === 'string'
-          ? id['cognito:username']
-          : undefined;
+    const username = [access.username, id['cognito:username']].find(
+      (u): u is string => typeof u === 'string',
+    );
     const refreshToken = result.refreshToken ?? previousRefresh;
     const tokens: Tokens = {
       idToken: result.idToken,

@@ -23,8 +23,7 @@ export class Refresher {
   run(p: ProfileConfig): Promise<Tokens> {
     const s = settled(this.parts.profiles.state(p));
     if (s.kind === 'refreshing') return s.flight;
-    const refreshToken = s.kind === 'valid' || s.kind === 'retrying' ? s.tokens.refreshToken : undefined;
-    if (!refreshToken || (s.kind !== 'valid' && s.kind !== 'retrying')) {
+    if ((s.kind !== 'valid' && s.kind !== 'retrying') || !s.tokens.refreshToken) {
       return Promise.reject(
         new CogTokenError('needs-sign-in', {
           profile: p.name,
@@ -33,7 +32,7 @@ export class Refresher {
         }),
       );
     }
-    const flight = this.refresh(p, s.tokens, refreshToken);
+    const flight = this.refresh(p, s.tokens, s.tokens.refreshToken);
     this.parts.profiles.apply(p, { type: 'refresh-started', flight });
     return flight;
   }
@@ -61,14 +60,10 @@ export class Refresher {
   }
 
   private async call(p: ProfileConfig, held: Tokens, refreshToken: string): Promise<AuthResult> {
-    const clientSecret = await this.parts.secrets.get(p);
-    const device = this.parts.devices.local(p);
+    const clientSecret = (await this.parts.secrets.get(p)) || undefined;
+    const deviceKey = this.parts.devices.local(p)?.deviceKey;
     // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
-    const caller = {
-      username: held.username ?? p.username,
-      ...(clientSecret ? { clientSecret } : {}),
-      ...(device ? { deviceKey: device.deviceKey } : {}),
-    };
+    const caller = { username: held.username ?? p.username, clientSecret, deviceKey }; // undefined: not sent
     const { gateway, profiles } = this.parts;
     if (profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
       try {

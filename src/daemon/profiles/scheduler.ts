@@ -41,17 +41,17 @@ export class Scheduler {
     if (s.kind === 'signed-out' || s.kind === 'needs-sign-in') this.cancel(p.name);
     else if (s.kind === 'valid' && s.nextRefreshAt === undefined && s.tokens.refreshToken) {
       const at = Math.max(this.parts.clock.now(), refreshDueAt(s.tokens, p.refreshMargin));
-      this.arm(p.name, at);
-      this.parts.profiles.apply(p, { type: 'refresh-scheduled', at });
+      this.schedule(p, 'refresh-scheduled', at);
     }
   }
 
-  private arm(name: string, at: number): void {
-    this.cancel(name);
+  private schedule(p: ProfileConfig, type: 'refresh-scheduled' | 'retry-scheduled', at: number): void {
+    this.cancel(p.name);
     this.timers.set(
-      name,
-      this.parts.clock.setTimer(() => this.due(name), at - this.parts.clock.now()),
+      p.name,
+      this.parts.clock.setTimer(() => this.due(p.name), at - this.parts.clock.now()),
     );
+    this.parts.profiles.apply(p, { type, at });
   }
 
   private cancel(name: string): void {
@@ -74,9 +74,7 @@ export class Scheduler {
       log.warn(
         `profile ${name}: scheduled refresh failed (${messageOf(error)}); next try in ${Math.round(wait / 1000)} s`,
       );
-      const at = this.parts.clock.now() + wait;
-      this.arm(name, at);
-      this.parts.profiles.apply(p, { type: 'retry-scheduled', at });
+      this.schedule(p, 'retry-scheduled', this.parts.clock.now() + wait);
     });
   }
 

@@ -1,5 +1,5 @@
 /** status: what each profile's state is, read as it stands; nothing is loaded into memory or changed. */
-import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
+import { type Config, type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { messageOf } from '../../shared/errors.js';
 import type { ProfileStatus, ProfileState as Shown } from '../../shared/protocol.js';
 import type { Clock } from '../clock.js';
@@ -10,17 +10,14 @@ export function profileStatuses(
   profiles: Profiles,
   clock: Clock,
 ): { profiles: ProfileStatus[]; configError?: string } {
+  let config: Pick<Config, 'profiles' | 'broken'> = { profiles: new Map(), broken: new Map() };
   let configError: string | undefined;
-  let configured: ReadonlyMap<string, ProfileConfig> = new Map();
-  let broken: ReadonlyMap<string, Error> = new Map();
   try {
-    const current = profiles.config.current();
-    configured = current.config.profiles;
-    broken = current.config.broken;
-    configError = current.warning;
+    ({ config, warning: configError } = profiles.config.current());
   } catch (error) {
     configError = messageOf(error);
   }
+  const { profiles: configured, broken } = config;
   const names = [...new Set([...configured.keys(), ...broken.keys(), ...profiles.store.names()])].sort();
   const signedOut = (name: string, lastError: string): ProfileStatus => ({
     name,

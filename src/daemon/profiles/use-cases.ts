@@ -13,7 +13,6 @@ import { Scheduler } from './scheduler.js';
 import { SignIns } from './sign-in-flight.js';
 import { profileStatuses } from './status.js';
 
-/** What each use case may call on. */
 export interface Parts {
   profiles: Profiles;
   store: TokenStore;

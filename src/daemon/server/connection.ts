@@ -45,10 +45,13 @@ export class Connection implements Asker {
   private busy = false;
   private idleTimer: Timer | undefined;
   /** When this connection last became idle (epoch ms); the oldest idle one is shed first. */
-  idleSince: number;
+  idleSince = 0;
   private nextAskId = 1;
   private readonly pendingAsks = new Map<number, (outcome: AskOutcome) => void>();
-  private readonly splitter: LineSplitter;
+  private readonly splitter = new LineSplitter(
+    (line) => this.onLine(line),
+    () => this.fail('protocol', 'message too long'),
+  );
 
   constructor(
     private readonly socket: Socket,
@@ -56,11 +59,6 @@ export class Connection implements Asker {
     private readonly idleMs: number = defaultIdleSeconds * 1000,
     private readonly clock: Clock = systemClock,
   ) {
-    this.idleSince = clock.now();
-    this.splitter = new LineSplitter(
-      (line) => this.onLine(line),
-      () => this.fail('protocol', 'message too long'),
-    );
     // An accepted socket without an error listener takes the process down on ECONNRESET.
     socket.on('error', (error) => log.debug(`connection ${this.id}: ${error.message}`));
     socket.on('data', (data: Buffer) => this.splitter.push(data));

@@ -1,6 +1,6 @@
 /** Each request's op to its use case, and the daemon's status assembled from the parts. */
 import type { CogTokenError } from '../../shared/errors.js';
-import { type DaemonMessage, defaultTimeoutSeconds, protocolVersion } from '../../shared/protocol.js';
+import { type DaemonMessage, protocolVersion } from '../../shared/protocol.js';
 import { version } from '../../shared/version.js';
 import type { Clock } from '../clock.js';
 import type { ConfigSource } from '../config-source.js';
@@ -39,12 +39,7 @@ export function dispatcher(d: Served): RequestHandler {
       switch (request.op) {
         case 'get': {
           const r = await d.notices.around(request.profile, () =>
-            d.open().get(request.profile, asker, {
-              ...(request.token ? { token: request.token } : {}),
-              ...(request.minValid !== undefined ? { minValid: request.minValid } : {}),
-              forceSignIn: request.forceSignIn === true,
-              timeoutSeconds: request.timeout ?? defaultTimeoutSeconds,
-            }),
+            d.open().get(request.profile, asker, request),
           );
           return result('get', { token: r.token, kind: r.kind, expiresAt: r.expiresAt }, r.warnings);
         }

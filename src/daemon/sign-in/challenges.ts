@@ -13,7 +13,7 @@ import {
   passwordAuthenticationKey,
   poolNameOf,
 } from '../../shared/srp.js';
-import { type AuthStep, type Challenge, type ChallengeAnswer, CognitoCallError } from '../cognito-gateway.js';
+import type { AuthStep, Challenge, ChallengeAnswer } from '../cognito-gateway.js';
 import {
   type Flow,
   maxCodeAttempts,
@@ -22,6 +22,7 @@ import {
   required,
   unexpected,
   unsupported,
+  untilCodeTaken,
 } from './flow.js';
 import { setUpTotp } from './totp-setup.js';
 
@@ -124,32 +125,19 @@ function proof(
   return { kind: 'password-claim', secretBlock, timestamp, signature };
 }
 
-async function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<AuthStep> {
+function answerCode(flow: Flow, step: Challenge, prompt: string): Promise<AuthStep> {
   const { p } = flow.ctx;
-  let retryReason: string | undefined;
-  for (let attempt = 1; ; attempt++) {
-    const code = (
-      await flow.ctx.questioner.ask({
-        question: 'mfa',
-        challenge: step.name,
-        prompt,
-        ...(retryReason ? { retryReason } : {}),
-      })
-    ).trim();
-    try {
-      return await flow.ctx.gateway.answerChallenge(p, flow.caller(), step, { kind: 'code', code });
-    } catch (error) {
-      if (!(error instanceof CognitoCallError) || error.exception !== 'CodeMismatchException') {
-        throw flow.failure(error);
-      }
-      if (attempt >= maxCodeAttempts) {
-        throw new CogTokenError('auth-rejected', {
-          profile: p.name,
-          problem: `${maxCodeAttempts} wrong codes in a row`,
-          remedy: `check the code source, then run: cog-token login ${p.name}`,
-        });
-      }
-      retryReason = `That code was wrong (attempt ${attempt} of ${maxCodeAttempts}).`;
-    }
-  }
+  return untilCodeTaken(
+    flow,
+    { question: 'mfa', challenge: step.name, prompt },
+    (code) => flow.ctx.gateway.answerChallenge(p, flow.caller(), step, { kind: 'code', code }),
+    (error, tooManyWrong) =>
+      tooManyWrong
+        ? new CogTokenError('auth-rejected', {
+            profile: p.name,
+            problem: `${maxCodeAttempts} wrong codes in a row`,
+            remedy: `check the code source, then run: cog-token login ${p.name}`,
+          })
+        : flow.failure(error),
+  );
 }

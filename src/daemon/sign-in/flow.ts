@@ -11,9 +11,10 @@ import {
   type Challenge,
   type ChallengeAnswer,
   type ChallengeRef,
+  CognitoCallError,
   isUnknownDevice,
 } from '../cognito-gateway.js';
-import type { SignInContext } from './context.js';
+import type { QuestionSpec, SignInContext } from './context.js';
 
 /** Wrong codes accepted before the sign-in is given up. */
 export const maxCodeAttempts = 3;
@@ -28,11 +29,7 @@ export class Flow {
   /** Who each request is made as: the name Cognito knows by now, the client secret, the device. */
   caller(): Caller {
     const { clientSecret, device } = this.ctx;
-    return {
-      username: this.username,
-      ...(clientSecret ? { clientSecret } : {}),
-      ...(device ? { deviceKey: device.deviceKey } : {}),
-    };
+    return { username: this.username, clientSecret, deviceKey: device?.deviceKey }; // undefined: not sent
   }
 
   async respond(step: ChallengeRef, answer: ChallengeAnswer): Promise<AuthStep> {
@@ -50,6 +47,29 @@ export class Flow {
 
   now(): Date {
     return new Date(this.ctx.now());
+  }
+}
+
+/**
+ * Asks for a code and tries it until Cognito takes one: a wrong one (CodeMismatchException) is asked again,
+ * saying so, up to maxCodeAttempts times. `fail` turns any other failure, or the last wrong code, into the error.
+ */
+export async function untilCodeTaken<T>(
+  flow: Flow,
+  spec: QuestionSpec,
+  tryCode: (code: string) => Promise<T>,
+  fail: (error: unknown, tooManyWrong: boolean) => unknown,
+): Promise<T> {
+  let retryReason: string | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const code = await flow.ctx.questioner.ask({ ...spec, ...(retryReason ? { retryReason } : {}) });
+    try {
+      return await tryCode(code.trim());
+    } catch (error) {
+      const wrong = error instanceof CognitoCallError && error.exception === 'CodeMismatchException';
+      if (!wrong || attempt >= maxCodeAttempts) throw fail(error, wrong);
+      retryReason = `That code was wrong (attempt ${attempt} of ${maxCodeAttempts}).`;
+    }
   }
 }
 

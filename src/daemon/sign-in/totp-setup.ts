@@ -1,10 +1,10 @@
 /** MFA_SETUP for an authenticator app: show the secret as an otpauth:// URI and a QR code, verify a code. */
 import { cognitoError } from '../cognito-errors.js';
-import { type AuthStep, type Challenge, CognitoCallError } from '../cognito-gateway.js';
-import { type Flow, maxCodeAttempts, parseList, unexpected, unsupported } from './flow.js';
+import type { AuthStep, Challenge } from '../cognito-gateway.js';
+import { type Flow, parseList, unexpected, unsupported, untilCodeTaken } from './flow.js';
 
 export async function setUpTotp(flow: Flow, step: Challenge): Promise<AuthStep> {
-  const { p, gateway, questioner } = flow.ctx;
+  const { p, gateway } = flow.ctx;
   const canSetUp = parseList(step.parameters.MFAS_CAN_SETUP);
   if (canSetUp.length > 0 && !canSetUp.includes('SOFTWARE_TOKEN_MFA')) {
     throw unsupported(
@@ -29,32 +29,17 @@ export async function setUpTotp(flow: Flow, step: Challenge): Promise<AuthStep> 
     margin: 2,
     color: { dark: '#ffffff', light: '#000000' },
   });
-  let session = associated.session ?? step.session;
-  let retryReason: string | undefined;
-  for (let attempt = 1; ; attempt++) {
-    const code = (
-      await questioner.ask({
-        question: 'mfa-setup',
-        challenge: step.name,
-        display: `Cognito requires an authenticator app for ${p.username}. Scan this QR code, or add this URI:\n${uri}\n${qr}`,
-        prompt: `First code from the authenticator app (cog-token profile ${p.name}): `,
-        ...(retryReason ? { retryReason } : {}),
-      })
-    ).trim();
-    try {
-      const verified = await gateway.verifySoftwareToken(p, session, code);
-      session = verified.session ?? session;
-      break;
-    } catch (error) {
-      if (
-        !(error instanceof CognitoCallError) ||
-        error.exception !== 'CodeMismatchException' ||
-        attempt >= maxCodeAttempts
-      ) {
-        throw cognitoError(p, 'sign-in', error);
-      }
-      retryReason = `That code was wrong (attempt ${attempt} of ${maxCodeAttempts}).`;
-    }
-  }
-  return flow.respond({ name: step.name, session }, { kind: 'totp-verified' });
+  const session = associated.session ?? step.session;
+  const verified = await untilCodeTaken(
+    flow,
+    {
+      question: 'mfa-setup',
+      challenge: step.name,
+      display: `Cognito requires an authenticator app for ${p.username}. Scan this QR code, or add this URI:\n${uri}\n${qr}`,
+      prompt: `First code from the authenticator app (cog-token profile ${p.name}): `,
+    },
+    (code) => gateway.verifySoftwareToken(p, session, code),
+    (error) => cognitoError(p, 'sign-in', error),
+  );
+  return flow.respond({ name: step.name, session: verified.session ?? session }, { kind: 'totp-verified' });
 }
