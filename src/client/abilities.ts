@@ -147,6 +147,13 @@ export async function clientAbilities(options: {
   // Said from the text, so that the request goes out without parsing TOML: a file that names a command may
   // name it for this profile. What actually runs is decided by the parse, with the first question (asking.ts).
   const commands = /\b(?:password|mfa)_command\b/.test(text);
+  // A BROWSER profile's page can be opened here (its browser_command, $BROWSER, a desktop session).
+  const browser =
+    /\bBROWSER\b/.test(text) &&
+    (/\bbrowser_command\b/.test(text) ||
+      Boolean(process.env.BROWSER?.trim()) ||
+      process.platform === 'darwin' ||
+      Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY));
   let pinentry: string | undefined;
   if (!tty) {
     const configured = text.includes('pinentry') ? (await own()).pinentryProgram : undefined;
@@ -156,7 +163,12 @@ export async function clientAbilities(options: {
     }
   }
   return {
-    abilities: { tty, commands, ...(pinentry ? { pinentry: true } : {}) },
+    abilities: {
+      tty,
+      commands,
+      ...(pinentry ? { pinentry: true } : {}),
+      ...(browser ? { browser: true } : {}),
+    },
     terminal,
     ...(pinentry ? { pinentry } : {}),
     own,

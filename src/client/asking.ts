@@ -13,7 +13,7 @@
 import { CogTokenError } from '../shared/errors.js';
 import { type Abilities, type Answer, type Ask, protocolVersion } from '../shared/protocol.js';
 import { clientAbilities } from './abilities.js';
-import type { Answerer } from './answering/answers.js';
+import type { Answerer, BrowserAnswerer } from './answering/answers.js';
 
 export interface Asking {
   readonly abilities: Abilities;
@@ -32,6 +32,7 @@ export async function asking(options: {
   const { abilities, terminal, pinentry, own: ownProfile, profile } = await clientAbilities(options);
   const tty = abilities.tty;
   let answerer: Answerer | undefined;
+  let browser: BrowserAnswerer | undefined;
   return {
     abilities,
     async answer(ask: Ask): Promise<Answer> {
@@ -41,6 +42,12 @@ export async function asking(options: {
           problem: `the daemon asked about profile ${ask.profile}, which this command did not ask for`,
           remedy: 'nothing was answered',
         });
+      }
+      if (ask.question === 'browser') {
+        // Opened from this client's own config (never a URL from the socket): answering/browser.ts.
+        const { BrowserAnswerer } = await import('./answering/answers.js');
+        browser ??= new BrowserAnswerer({ configFile: options.configFile, profile: ask.profile, tty });
+        return browser.answer(ask);
       }
       const own = await ownProfile();
       const command =
@@ -72,6 +79,9 @@ export async function asking(options: {
         message: 'no terminal, command or pinentry',
       };
     },
-    close: () => answerer?.close(),
+    close: () => {
+      answerer?.close();
+      browser?.close();
+    },
   };
 }

@@ -143,7 +143,7 @@ export async function gitCredential(
     out += line('credential', t.token);
     out += line('ephemeral', '1');
   } else {
-    out += line('username', request.fields.get('username') || profile.username);
+    out += line('username', request.fields.get('username') || profile.username || profile.name);
     out += line('password', t.token);
     out += line('password_expiry_utc', String(t.expiresAt));
   }

@@ -61,6 +61,14 @@ export function cognitoError(p: ProfileConfig, action: CognitoAction, error: unk
       );
     case 'ExpiredCodeException':
       return make('auth-rejected', 'the code or the sign-in session expired', login);
+    // The token endpoint of a pool's domain (managed login, managed-login-gateway.ts): OAuth's error codes.
+    case 'invalid_client':
+    case 'unauthorized_client': {
+      const problem = `the pool's domain refused the app client (${detail})`;
+      return make('config', problem, `check client_id, client_secret and the app client's OAuth settings`);
+    }
+    case 'invalid_grant':
+      return make('auth-rejected', `the pool's domain refused the sign-in (${detail})`, login);
     case 'ResourceNotFoundException':
     case 'InvalidParameterException':
     case 'InvalidUserPoolConfigurationException': {
@@ -73,7 +81,10 @@ export function cognitoError(p: ProfileConfig, action: CognitoAction, error: unk
     return make('unreachable', problem, `wait several minutes, then ${login}`);
   }
   if (error.kind === 'transient') {
-    const where = p.endpoint ?? `cognito-idp.${p.region}.amazonaws.com`;
+    const api = p.endpoint ?? `cognito-idp.${p.region}.amazonaws.com`;
+    // A browser sign-in, and a BROWSER profile's refresh without a pool, go to the pool's domain.
+    const domain = p.authFlow === 'BROWSER' && (action === 'sign-in' || p.userPoolId === undefined);
+    const where = domain ? (p.domain ?? api) : api;
     const problem = `cannot reach Cognito at ${where} (${detail}) and no cached token is valid`;
     return make('unreachable', problem, 'check the network, then retry');
   }

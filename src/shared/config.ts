@@ -23,11 +23,24 @@ import { isProfileName, type TokenKind } from './protocol.js';
 /** A profile as parsed: one field per key of the key table (shared/profile-keys.ts), defaults filled in. */
 export interface ProfileConfig {
   name: string;
-  region: string;
-  userPoolId: string;
+  /** Unset only for a BROWSER profile without user_pool_id (taken from user_pool_id when not written). */
+  region?: string;
+  /** Unset only for a BROWSER profile (which then refreshes through its domain). */
+  userPoolId?: string;
   clientId: string;
-  username: string;
+  /** Unset only for a BROWSER profile (the sign-in page asks who signs in). */
+  username?: string;
   authFlow: AuthFlow;
+  /** BROWSER: the user pool's domain (managed login); required for BROWSER. */
+  domain?: string;
+  /** BROWSER: the loopback address the browser is sent back to. */
+  redirectUri: string;
+  /** BROWSER: the OAuth scopes asked for. */
+  scopes: string[];
+  /** BROWSER: skip the provider chooser (`identity_provider` of the authorize URL). */
+  identityProvider?: string;
+  /** BROWSER: how the client opens the sign-in page (the URL last, or in place of %s). */
+  browserCommand?: string;
   endpoint?: string;
   token: TokenKind;
   passwordCommand?: string;
@@ -169,21 +182,26 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
     if (profileKey(key) === undefined) throw fail(`unknown key "${key}"`, 'remove or correct it');
   }
   const fields: Record<string, unknown> = { name };
+  const browser = value.auth_flow === 'BROWSER';
   for (const spec of profileKeys) {
-    const parsed = parseKey(spec, value[spec.key], fail);
+    const optional = browser && spec.browser === 'optional';
+    const parsed = parseKey(optional ? { ...spec, required: false } : spec, value[spec.key], fail);
     if (parsed !== undefined) fields[spec.field] = parsed;
   }
   const profile = fields as unknown as ProfileConfig;
-  if (profile.region === undefined) {
-    const prefix = profile.userPoolId.slice(0, profile.userPoolId.indexOf('_'));
+  if (browser) checkBrowserProfile(profile, fail);
+  profile.hosts = profile.hosts.map((h) => h.toLowerCase());
+  if (profile.clientSecret !== undefined && profile.clientSecretCommand !== undefined) {
+    throw fail('keys "client_secret" and "client_secret_command" exclude each other', 'keep one');
+  }
+  const pool = profile.userPoolId;
+  // Only a BROWSER profile gets here without a pool (parseKey required one of the others).
+  if (profile.region === undefined && pool !== undefined) {
+    const prefix = pool.slice(0, pool.indexOf('_'));
     if (valueProblem(profileKey('region') as ProfileKey, prefix) !== undefined) {
       throw fail('missing key "region" (user_pool_id does not start with one)', 'add region = "..."');
     }
     profile.region = prefix;
-  }
-  profile.hosts = profile.hosts.map((h) => h.toLowerCase());
-  if (profile.clientSecret !== undefined && profile.clientSecretCommand !== undefined) {
-    throw fail('keys "client_secret" and "client_secret_command" exclude each other', 'keep one');
   }
   return profile;
 }
@@ -248,6 +266,35 @@ const stricter: Record<string, (fail: Fail, value: unknown) => void> = {
   },
 };
 
+/**
+ * A BROWSER profile (managed login): the domain its codes and tokens go to is https (or loopback); the
+ * scopes are plain words. region, user_pool_id and username may be absent: a ProfileConfig then has none
+ * (the fields read only by the API's flows stay unset).
+ */
+function checkBrowserProfile(p: ProfileConfig, fail: Fail): void {
+  if (p.domain === undefined) {
+    throw fail(
+      'missing key "domain" (auth_flow "BROWSER" signs in on the pool\'s domain)',
+      'add domain = "https://..."',
+    );
+  }
+  checkSecretUrl(fail, 'domain', p.domain);
+  const domain = new URL(p.domain);
+  if (domain.search !== '' || domain.hash !== '' || (domain.pathname !== '/' && domain.pathname !== '')) {
+    throw fail(
+      `key "domain" = "${p.domain}" must be the domain alone (no path or query)`,
+      'write it like "https://myapp.auth.eu-west-1.amazoncognito.com"',
+    );
+  }
+  p.domain = domain.origin;
+  if (p.scopes.length === 0 || p.scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(s))) {
+    throw fail(
+      'key "scopes" must list scope names (no spaces or quotes)',
+      'write it like ["openid", "email", "profile"]',
+    );
+  }
+}
+
 /** A URL that passwords, codes or tokens are sent to: https, or plain http only to this machine. */
 function checkSecretUrl(fail: Fail, key: string, url: string): void {
   const reason = insecureUrlReason(url);
@@ -286,5 +333,8 @@ function checkHosts(fail: Fail, hosts: unknown): void {
  * endpoint, the tokens stored under its name no longer count.
  */
 export function profileIdentity(p: ProfileConfig): string {
-  return JSON.stringify([p.region, p.userPoolId, p.clientId, p.username, p.endpoint ?? '']);
+  const tuple = [p.region, p.userPoolId, p.clientId, p.username, p.endpoint ?? ''];
+  // A BROWSER profile may name no pool or user: its tokens belong to the domain they came from.
+  if (p.authFlow === 'BROWSER') tuple.push(`browser ${p.domain ?? ''}`);
+  return JSON.stringify(tuple.map((part) => part ?? ''));
 }

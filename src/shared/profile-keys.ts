@@ -30,16 +30,23 @@ export interface ProfileKey {
   readonly flagHelp?: string;
   /** `configure` asks for it on the terminal, with this label, when no flag gives it. */
   readonly question?: string;
+  /**
+   * How the key stands with auth_flow "BROWSER": `optional` (required for the other flows, not asked for a
+   * BROWSER profile) or `only` (used, and asked, by a BROWSER profile alone).
+   */
+  readonly browser?: 'optional' | 'only';
 }
 
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const poolIdPattern = /^[\w-]+_[0-9A-Za-z]+$/;
-const authFlows = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'] as const;
+const authFlows = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH', 'BROWSER'] as const;
 export type AuthFlow = (typeof authFlows)[number];
 const mfaTypes = ['SMS_MFA', 'SOFTWARE_TOKEN_MFA', 'EMAIL_OTP'] as const;
 export type MfaType = (typeof mfaTypes)[number];
 
 const defaultRefreshMargin = 300;
+/** Where managed login sends the browser back to, by default (register it on the app client). */
+export const defaultRedirectUri = 'http://localhost:8400/callback';
 export const defaultCommandTimeout = 60;
 const maxCommandTimeout = 3600;
 
@@ -57,6 +64,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flag: 'region',
     flagHelp: "default: the pool ID's prefix",
     question: 'Region',
+    browser: 'optional',
   },
   {
     key: 'user_pool_id',
@@ -64,10 +72,11 @@ export const profileKeys: readonly ProfileKey[] = [
     type: 'string',
     required: true,
     problem: (v) => (poolIdPattern.test(v) ? undefined : `= "${v}" is not a pool ID like "eu-west-1_AbCdEf"`),
-    help: 'the user pool',
+    help: 'the user pool (optional for auth_flow "BROWSER": then refreshes go through the domain)',
     flag: 'user-pool-id',
     flagHelp: 'e.g. eu-west-1_AbCdEf',
     question: 'User pool ID',
+    browser: 'optional',
   },
   {
     key: 'client_id',
@@ -85,9 +94,10 @@ export const profileKeys: readonly ProfileKey[] = [
     field: 'username',
     type: 'string',
     required: true,
-    help: 'the user who signs in',
+    help: 'the user who signs in (not for auth_flow "BROWSER": the sign-in page asks)',
     flag: 'username',
     question: 'Username',
+    browser: 'optional',
   },
   {
     key: 'auth_flow',
@@ -96,9 +106,57 @@ export const profileKeys: readonly ProfileKey[] = [
     default: 'USER_SRP_AUTH',
     choices: authFlows,
     notAChoice: (v) => `= "${v}" is not supported; use one of ${authFlows.join(', ')}`,
-    help: 'USER_SRP_AUTH: the password never leaves this machine; USER_PASSWORD_AUTH where the app client allows only that',
+    help: 'USER_SRP_AUTH: the password never leaves this machine; USER_PASSWORD_AUTH where the app client allows only that; BROWSER: managed login in a browser (federated users)',
     flag: 'auth-flow',
-    question: 'Sign-in flow (USER_SRP_AUTH or USER_PASSWORD_AUTH)',
+    question: 'Sign-in flow (USER_SRP_AUTH, USER_PASSWORD_AUTH or BROWSER)',
+  },
+  {
+    key: 'domain',
+    field: 'domain',
+    type: 'string',
+    problem: (v) => (isHttpUrl(v) ? undefined : `= "${v}" is not an http(s) URL`),
+    help: "BROWSER: the user pool's domain (managed login), e.g. https://myapp.auth.eu-west-1.amazoncognito.com, or its custom domain",
+    flag: 'domain',
+    flagHelp: "the user pool's domain, for auth_flow BROWSER",
+    question: 'User pool domain (https://...)',
+    browser: 'only',
+  },
+  {
+    key: 'redirect_uri',
+    field: 'redirectUri',
+    type: 'string',
+    default: defaultRedirectUri,
+    problem: (v) => loopbackRedirectProblem(v),
+    help: 'BROWSER: where the browser is sent back to: http on localhost, 127.0.0.1 or [::1], registered on the app client exactly (port included)',
+    flag: 'redirect-uri',
+    flagHelp: 'a loopback callback URL registered on the app client',
+    question: 'Redirect URI (registered on the app client)',
+    browser: 'only',
+  },
+  {
+    key: 'scopes',
+    field: 'scopes',
+    type: 'strings',
+    default: ['openid', 'email', 'profile'],
+    help: 'BROWSER: the OAuth scopes to ask for ("openid" is needed for an id token)',
+    browser: 'only',
+  },
+  {
+    key: 'identity_provider',
+    field: 'identityProvider',
+    type: 'string',
+    problem: (v) => (/^[\w.:@ +-]{1,128}$/.test(v) ? undefined : `= "${v}" is not a provider name`),
+    help: 'BROWSER: go straight to this provider (e.g. "Google", "COGNITO", a SAML/OIDC provider\'s name)',
+    flag: 'identity-provider',
+    browser: 'only',
+  },
+  {
+    key: 'browser_command',
+    field: 'browserCommand',
+    type: 'string',
+    help: 'BROWSER: opens the sign-in page (the URL goes last, or in place of %s); default: $BROWSER, else xdg-open / open',
+    flag: 'browser-command',
+    browser: 'only',
   },
   {
     key: 'endpoint',
@@ -202,6 +260,28 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'program that asks for secrets when there is no terminal (also a top-level key for every profile)',
   },
 ];
+
+/**
+ * What is wrong with a redirect URI for managed login, undefined when fine: http, a loopback host
+ * (where the daemon listens), no fragment, no user info.
+ */
+export function loopbackRedirectProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `= "${text}" is not a URL`;
+  }
+  // The daemon serves plain HTTP there (https would need a certificate for localhost).
+  if (url.protocol !== 'http:') return `= "${text}" is not an http:// URL`;
+  const host = url.hostname.toLowerCase();
+  if (host !== 'localhost' && host !== '127.0.0.1' && host !== '[::1]') {
+    return `= "${text}" is not on this machine (use localhost, 127.0.0.1 or [::1])`;
+  }
+  if (url.hash !== '' || text.includes('#')) return `= "${text}" may not hold a fragment (#)`;
+  if (url.username !== '' || url.password !== '') return `= "${text}" may not hold a user name`;
+  return undefined;
+}
 
 /** The table's entry for a key of config.toml; undefined for a key that is not one. */
 export function profileKey(key: string): ProfileKey | undefined {

@@ -4,6 +4,7 @@
  * and ends with exactly one `result` or `error`. A connection may carry several requests one after another.
  */
 import type { ErrorCode } from './errors.js';
+import { isOAuthNonce } from './managed-login.js';
 import {
   boolean,
   constant,
@@ -77,6 +78,8 @@ function declareRequests() {
       commands: boolean,
       /** The client can ask a person through a pinentry program (no terminal needed). */
       pinentry: lenient((v) => v === true, true),
+      /** The client can open a browser for a managed-login sign-in (browser_command, $BROWSER, a desktop). */
+      browser: lenient((v) => v === true, true),
     },
     'abilities must be {tty: boolean, commands: boolean}',
   );
@@ -193,9 +196,12 @@ export function parseAnswer(value: unknown): Answer | string {
 /**
  * password: the user's password (password_command can answer); mfa: a one-time code (mfa_command can
  * answer); the others need a person: select (one of `choices`), new-password (asked twice by the client),
- * attribute (a required user attribute), mfa-setup (a first authenticator code, after showing `display`).
+ * attribute (a required user attribute), mfa-setup (a first authenticator code, after showing `display`);
+ * browser: open the profile's sign-in page (managed login) built by the client from its own config with the
+ * question's `state` and `codeChallenge`; answered with the redirected URL pasted on a terminal, or left
+ * open while the browser does the rest.
  */
-const questions = ['password', 'mfa', 'select', 'new-password', 'attribute', 'mfa-setup'] as const;
+const questions = ['password', 'mfa', 'select', 'new-password', 'attribute', 'mfa-setup', 'browser'] as const;
 export type Question = (typeof questions)[number];
 
 /** The states a profile moves through; see ARCHITECTURE.md. */
@@ -224,11 +230,18 @@ function declareDaemonMessages() {
       display: [optional(string), 'a question with malformed texts'],
       /** For `select`: the values to choose from (the answer is one of them). */
       choices: [optional(list(string, 16)), 'a question with malformed choices'],
+      /** For `browser`: the OAuth state and the PKCE S256 challenge (base64url); never a URL. */
+      state: [optional(is<string>(isOAuthNonce)), 'a question with a malformed state'],
+      codeChallenge: [optional(is<string>(isOAuthNonce)), 'a question with a malformed code challenge'],
     },
     'a question without an id',
     [
       (a) => a.question !== 'select' || (a.choices !== undefined && a.choices.length > 0),
       'a choice without choices',
+    ],
+    [
+      (a) => a.question !== 'browser' || (a.state !== undefined && a.codeChallenge !== undefined),
+      'a browser question without its state and code challenge',
     ],
   );
 

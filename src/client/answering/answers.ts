@@ -13,6 +13,7 @@ import { type CommandOutcome, runBoundedCommand } from '../../system/bounded-com
 import { hasTerminal, type OwnProfile } from '../abilities.js';
 import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
 
+export { BrowserAnswerer } from './browser.js';
 export { answerWithPinentry, askPinentry, pinentryForClient } from './pinentry.js';
 export { openTerminal, PromptCancelled } from './terminal.js';
 export { hasTerminal };

@@ -30,8 +30,8 @@ export class GetToken {
     const kind = options.token ?? p.token;
     const timeoutSeconds = options.timeout ?? defaultTimeoutSeconds;
     const tokens = options.forceSignIn
-      ? await this.parts.signIns.run(p, asker, timeoutSeconds)
-      : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds);
+      ? await this.parts.signIns.run(p, asker, timeoutSeconds, options.timeout)
+      : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds, options.timeout);
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
       kind,
@@ -51,6 +51,7 @@ export class GetToken {
     minValid: number | undefined,
     warnings: string[],
     timeoutSeconds: number,
+    explicitTimeout?: number,
   ): Promise<Tokens> {
     const state = this.parts.profiles.state(p);
     const t = usableTokens(state);
@@ -80,7 +81,7 @@ export class GetToken {
         }
       }
     }
-    return this.parts.signIns.run(p, asker, timeoutSeconds);
+    return this.parts.signIns.run(p, asker, timeoutSeconds, explicitTimeout);
   }
 
   /** The id/access tokens were rejected by a server: expire them here so the next get refreshes. */

@@ -20,7 +20,9 @@ export async function logout(parts: Parts, name: string, options: { local?: bool
   if (tokens?.refreshToken && !options.local) {
     const clientSecret = await parts.secrets.get(p);
     try {
-      await parts.gateway.revoke(p, tokens.refreshToken, clientSecret);
+      // A browser sign-in's refresh token is revoked where it was issued: <domain>/oauth2/revoke.
+      if (p.authFlow === 'BROWSER') await parts.managedLogin.revoke(p, tokens.refreshToken, clientSecret);
+      else await parts.gateway.revoke(p, tokens.refreshToken, clientSecret);
       revoked = true;
     } catch (error) {
       const message = messageOf(error);

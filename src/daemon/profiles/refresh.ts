@@ -61,9 +61,13 @@ export class Refresher {
 
   private async call(p: ProfileConfig, held: Tokens, refreshToken: string): Promise<AuthResult> {
     const clientSecret = (await this.parts.secrets.get(p)) || undefined;
+    // A BROWSER profile without a pool refreshes through its domain's token endpoint (no browser).
+    if (p.authFlow === 'BROWSER' && p.userPoolId === undefined) {
+      return this.parts.managedLogin.refresh(p, refreshToken, clientSecret);
+    }
     const deviceKey = this.parts.devices.local(p)?.deviceKey;
     // REFRESH_TOKEN_AUTH hashes the internal username (cognito:username), not the name typed in the profile.
-    const caller = { username: held.username ?? p.username, clientSecret, deviceKey }; // undefined: not sent
+    const caller = { username: held.username ?? p.username ?? '', clientSecret, deviceKey }; // undefined: not sent
     const { gateway, profiles } = this.parts;
     if (profiles.refreshApi(p) !== 'REFRESH_TOKEN_AUTH') {
       try {

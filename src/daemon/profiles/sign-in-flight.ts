@@ -6,7 +6,9 @@ import type { ProfileConfig } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
+import type { AuthResult } from '../cognito-gateway.js';
 import { log } from '../log.js';
+import { browserSignIn, browserSignInSeconds } from '../sign-in/browser.js';
 import type { QuestionSpec } from '../sign-in/context.js';
 import { signIn } from '../sign-in/srp-and-password.js';
 import type { Tokens } from '../token-store.js';
@@ -34,6 +36,7 @@ const asked: Record<Question, string> = {
   'new-password': 'a new password',
   attribute: 'a required attribute',
   'mfa-setup': 'an authenticator app setup',
+  browser: 'a browser to sign in with (or a terminal to paste the redirected address into)',
 };
 
 function nobodyToAsk(p: ProfileConfig, question: Question, refusal?: string): CogTokenError {
@@ -55,6 +58,16 @@ function canAnswer(asker: Asker, byCommand = true): boolean {
   return a.tty || a.pinentry === true || (a.commands && byCommand);
 }
 
+/** Whether a caller could answer a BROWSER profile's one question: open a browser, or take a paste. */
+function canOpenBrowser(asker: Asker): boolean {
+  return asker.abilities.tty || asker.abilities.browser === true;
+}
+
+/** Whether a caller could answer the first question of the profile's sign-in. */
+function canStart(p: ProfileConfig, asker: Asker): boolean {
+  return p.authFlow === 'BROWSER' ? canOpenBrowser(asker) : canAnswer(asker);
+}
+
 /** Only the password and one-time codes can come from a command; the other questions need a person. */
 function commandFor(p: ProfileConfig, question: Question): string | undefined {
   if (question === 'password') return p.passwordCommand;
@@ -70,33 +83,52 @@ export class SignIns {
    * or the client's quick first try) neither starts nor joins one: its first question (the password) would
    * find nobody, so it fails now, before any command or Cognito call.
    */
-  run(p: ProfileConfig, asker: Asker, timeoutSeconds: number): Promise<Tokens> {
+  run(
+    p: ProfileConfig,
+    asker: Asker,
+    timeoutSeconds: number,
+    /** The request's own --timeout, when it gave one: a browser sign-in ends by then. */
+    explicitTimeout?: number,
+  ): Promise<Tokens> {
     const s = this.parts.profiles.state(p);
     if (s.kind === 'signing-in') return this.join(s.flight, p, asker, timeoutSeconds);
-    if (!canAnswer(asker)) return Promise.reject(nobodyToAsk(p, 'password'));
+    if (!canStart(p, asker)) {
+      return Promise.reject(nobodyToAsk(p, p.authFlow === 'BROWSER' ? 'browser' : 'password'));
+    }
     const flight: SignInFlight = {
       askers: [asker],
       promise: Promise.resolve() as unknown as Promise<Tokens>,
     };
     this.parts.profiles.apply(p, { type: 'sign-in-started', flight });
-    flight.promise = this.signIn(p, flight);
+    flight.promise = this.signIn(p, flight, explicitTimeout);
     return flight.promise;
   }
 
-  private async signIn(p: ProfileConfig, flight: SignInFlight): Promise<Tokens> {
+  private async signIn(p: ProfileConfig, flight: SignInFlight, explicitTimeout?: number): Promise<Tokens> {
     try {
-      log.info(`profile ${p.name}: signing in`);
+      log.info(`profile ${p.name}: signing in${p.authFlow === 'BROWSER' ? ' through the browser' : ''}`);
       const clientSecret = await this.parts.secrets.get(p);
-      const device = this.parts.devices.local(p);
-      const result = await signIn({
-        p,
-        gateway: this.parts.gateway,
-        questioner: { ask: (spec) => this.relay(p, flight, spec) },
-        ...(clientSecret ? { clientSecret } : {}),
-        ...(device ? { device } : {}),
-        forgetDevice: () => this.parts.store.deleteDevice(p.name),
-        now: () => this.parts.clock.now(),
-      });
+      const device = p.authFlow === 'BROWSER' ? undefined : this.parts.devices.local(p);
+      const questioner = { ask: (spec: QuestionSpec) => this.relay(p, flight, spec) };
+      const result: AuthResult =
+        p.authFlow === 'BROWSER'
+          ? await browserSignIn({
+              p,
+              managedLogin: this.parts.managedLogin,
+              questioner,
+              clock: this.parts.clock,
+              ...(clientSecret ? { clientSecret } : {}),
+              timeoutSeconds: Math.min(browserSignInSeconds, explicitTimeout ?? browserSignInSeconds),
+            })
+          : await signIn({
+              p,
+              gateway: this.parts.gateway,
+              questioner,
+              ...(clientSecret ? { clientSecret } : {}),
+              ...(device ? { device } : {}),
+              forgetDevice: () => this.parts.store.deleteDevice(p.name),
+              now: () => this.parts.clock.now(),
+            });
       const tokens = this.parts.profiles.accept(p, result, 'signed-in');
       const onDevice = device && !result.newDevice ? ` on remembered device ${device.deviceKey}` : '';
       log.info(`profile ${p.name}: signed in${onDevice}`);
@@ -121,7 +153,7 @@ export class SignIns {
     asker: Asker,
     timeoutSeconds: number,
   ): Promise<Tokens> {
-    if (!canAnswer(asker)) {
+    if (!canStart(p, asker)) {
       const problem =
         'a sign-in is under way elsewhere (a login or a get waiting for its password or code) and this request cannot answer it';
       return Promise.reject(elsewhere(p, problem));
@@ -144,9 +176,9 @@ export class SignIns {
     const tried = new Set<Asker>();
     let lastRefusal: string | undefined;
     for (;;) {
-      const asker = flight.askers.find(
-        (a) => !tried.has(a) && !a.closed && canAnswer(a, command !== undefined),
-      );
+      const able = (a: Asker) =>
+        spec.question === 'browser' ? canOpenBrowser(a) : canAnswer(a, command !== undefined);
+      const asker = flight.askers.find((a) => !tried.has(a) && !a.closed && able(a));
       if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
       tried.add(asker);
       const outcome = await asker.ask({ ...spec, profile: p.name });

@@ -2,6 +2,8 @@
 import type { Clock } from '../clock.js';
 import type { CognitoGateway } from '../cognito-gateway.js';
 import type { ConfigSource } from '../config-source.js';
+import { HttpManagedLoginGateway } from '../http-managed-login-gateway.js';
+import type { ManagedLoginGateway } from '../managed-login-gateway.js';
 import type { TokenStore } from '../token-store.js';
 import { ClientSecrets } from './client-secret.js';
 import { Devices } from './devices.js';
@@ -22,6 +24,8 @@ export interface Parts {
   devices: Devices;
   refresher: Refresher;
   signIns: SignIns;
+  /** A user pool's domain (managed login): auth_flow BROWSER signs in, and may refresh and revoke, there. */
+  managedLogin: ManagedLoginGateway;
 }
 
 export type UseCases = ReturnType<typeof profileUseCases>;
@@ -31,11 +35,13 @@ export function profileUseCases(
   store: TokenStore,
   gateway: CognitoGateway,
   clock: Clock,
+  managedLogin: ManagedLoginGateway = new HttpManagedLoginGateway(),
 ) {
   const parts = {
     store,
     gateway,
     clock,
+    managedLogin,
     profiles: new Profiles(config, store),
     secrets: new ClientSecrets(),
   } as Parts;

@@ -49,7 +49,7 @@ export async function answer(
     case 'PASSWORD_VERIFIER': {
       if (!srp) throw unexpected(p, step.name);
       const userId = params.USER_ID_FOR_SRP ?? flow.username;
-      const claim = proof(flow, step, srp, { poolName: poolNameOf(p.userPoolId), userId, password });
+      const claim = proof(flow, step, srp, { poolName: poolNameOf(p.userPoolId ?? ''), userId, password });
       flow.username = userId;
       return flow.respond(step, claim);
     }

@@ -23,7 +23,8 @@ export class Flow {
   /** Cognito's own name for the user once a challenge named it; SECRET_HASH must cover what we send. */
   username: string;
   constructor(readonly ctx: SignInContext) {
-    this.username = ctx.p.username;
+    // The API's flows always have one (config.ts requires it unless auth_flow is BROWSER).
+    this.username = ctx.p.username ?? '';
   }
 
   /** Who each request is made as: the name Cognito knows by now, the client secret, the device. */
