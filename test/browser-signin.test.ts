@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import { CognitoDouble, type DoubleOptions } from './double/cognito-double.js';
 import {
@@ -75,7 +75,18 @@ async function world(
   const marker = randomUUID();
   const log = join(dir, 'driver.log');
   cleanups.push(async () => {
-    // No Chromium may outlive a test (each holds hundreds of MB).
+    // No Chromium may outlive a test (each holds hundreds of MB): end a driver still holding its page.
+    // A driver killed while Chromium starts would leave it behind: wait until it holds its page (or ended).
+    for (const entry of readBrowserLog(log).filter((e) => e.event === 'start')) {
+      const settled = (e: { event: string; pid: number }) =>
+        e.pid === entry.pid && ['holding', 'exit'].includes(e.event);
+      await waitUntil('the driver to settle', () => readBrowserLog(log).some(settled), 60_000);
+      try {
+        process.kill(entry.pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+    }
     await waitUntil('the browser to close', () => browserProcesses(marker, dir).length === 0, 30_000);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -118,11 +129,12 @@ function failed(r: RunResult, status: number, pattern: RegExp): void {
   expect(r.stderr).toMatch(pattern);
 }
 
-afterEach(() => undefined);
-
 describe('browser sign-in', () => {
   it('signs in through the browser ($BROWSER): only the token on stdout, the page holds none, the URL no secret', async () => {
-    const w = await world({ double: { clientSecret: 'web-secret' }, profile: { client_secret: 'web-secret' } });
+    const w = await world({
+      double: { clientSecret: 'web-secret' },
+      profile: { client_secret: 'web-secret' },
+    });
     const r = await w.run(['get', 'web', '--timeout', '60'], w.browser());
     const t = token(r);
     expect(claims(t)).toMatchObject({ token_use: 'id', 'cognito:username': 'alice', aud: w.double.clientId });
@@ -145,12 +157,23 @@ describe('browser sign-in', () => {
     expect(q.get('state')).toMatch(/^[\w-]{43}$/);
     expect(opened.toString()).not.toContain('web-secret');
     expect([...q.keys()].sort()).toEqual(
-      ['client_id', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'response_type', 'scope', 'state'].sort(),
+      [
+        'client_id',
+        'code_challenge',
+        'code_challenge_method',
+        'redirect_uri',
+        'response_type',
+        'scope',
+        'state',
+      ].sort(),
     );
     // One code exchange, authenticated with the secret (HTTP Basic).
     const exchange = w.double.calls.filter((c) => c.op === 'oauth2/token');
     expect(exchange).toHaveLength(1);
-    expect(exchange[0]?.request).toMatchObject({ grant_type: 'authorization_code', basic_client_id: w.double.clientId });
+    expect(exchange[0]?.request).toMatchObject({
+      grant_type: 'authorization_code',
+      basic_client_id: w.double.clientId,
+    });
     expect(exchange[0]?.status).toBe(200);
     // The listener took its one redirect and let go of the port.
     await waitUntil('the port to be free', async () => !(await listening(w.port)));
@@ -162,7 +185,9 @@ describe('browser sign-in', () => {
   it('as browser_command, with identity_provider: a federated user; later refreshes need no browser; logout revokes', async () => {
     const w = await world({ asCommand: true, profile: { identity_provider: 'Google', refresh_margin: 0 } });
     const federated = w.double.managedLogin.addFederatedUser({ provider: 'Google', subject: '1234' });
-    const first = token(await w.run(['get', 'web', '--timeout', '60'], w.browser('federated', { username: federated })));
+    const first = token(
+      await w.run(['get', 'web', '--timeout', '60'], w.browser('federated', { username: federated })),
+    );
     expect(claims(first)['cognito:username']).toBe('Google_1234');
     expect(w.double.managedLogin.authorizeRequests.at(-1)?.identityProvider).toBe('Google');
     await waitForBrowserExit(w.log);
@@ -199,7 +224,11 @@ describe('browser sign-in', () => {
   it('error=access_denied from the sign-in page fails the get (exit 4) and says so', async () => {
     const w = await world();
     const r = await w.run(['get', 'web', '--timeout', '60'], w.browser('deny'));
-    failed(r, ExitStatus.authRejected, /^profile web: the sign-in page answered error=access_denied .*cog-token login web/);
+    failed(
+      r,
+      ExitStatus.authRejected,
+      /^cog-token: profile web: the sign-in page answered error=access_denied .*cog-token login web/,
+    );
     const landed = (await waitForBrowserExit(w.log)).find((e) => e.event === 'redirected');
     expect(landed?.error).toBe('access_denied');
     expect(String(landed?.body)).toMatch(/The sign-in was not completed/);
@@ -210,7 +239,9 @@ describe('browser sign-in', () => {
   it('the listener answers only its path, refuses a wrong state (exit 4), and frees its port', async () => {
     const w = await world();
     const pending = w.run(['get', 'web', '--timeout', '60'], w.browser('hold'));
-    await waitUntil('the listener', () => listening(w.port), 30_000);
+    // The person has the sign-in page open; meanwhile others knock on the listener.
+    await waitUntil('the page', () => readBrowserLog(w.log).some((e) => e.event === 'holding'), 60_000);
+    expect(await listening(w.port)).toBe(true);
     const other = await fetch(`http://127.0.0.1:${w.port}/favicon.ico`);
     expect(other.status).toBe(404);
     const empty = await fetch(`http://127.0.0.1:${w.port}/callback`);
@@ -219,20 +250,27 @@ describe('browser sign-in', () => {
     expect(forged.status).toBe(400);
     expect(await forged.text()).not.toMatch(/eyJ/);
     const r = await pending;
-    failed(r, ExitStatus.authRejected, /^profile web: the redirect to http:\/\/localhost:\d+\/callback carried another sign-in's state/);
+    failed(
+      r,
+      ExitStatus.authRejected,
+      /^cog-token: profile web: the redirect to http:\/\/localhost:\d+\/callback carried another sign-in's state/,
+    );
     expect(w.double.managedLogin.tokenRequests('authorization_code')).toBe(0);
     await waitUntil('the port to be free', async () => !(await listening(w.port)));
-    // The browser still holds its page: end it (the cleanup waits for its processes to go).
-    for (const p of readBrowserLog(w.log).filter((e) => e.event === 'holding')) process.kill(p.pid, 'SIGTERM');
   });
 
   it('gives up after --timeout (exit 3), saying what to do, and frees its port', async () => {
     const w = await world();
     const r = await w.run(['get', 'web', '--timeout', '4'], w.browser('hold'));
-    failed(r, ExitStatus.needsSignIn, /^profile web: the browser sign-in did not finish within 4 s; cog-token stopped listening on http:\/\/localhost:\d+\/callback: run: cog-token login web/);
+    failed(
+      r,
+      ExitStatus.needsSignIn,
+      /^cog-token: profile web: the browser sign-in did not finish within 4 s; cog-token stopped listening on http:\/\/localhost:\d+\/callback: run: cog-token login web/,
+    );
     expect(await listening(w.port)).toBe(false);
-    await waitUntil('the browser to hold', () => readBrowserLog(w.log).some((e) => e.event === 'holding'));
-    for (const p of readBrowserLog(w.log).filter((e) => e.event === 'holding')) process.kill(p.pid, 'SIGTERM');
+    // The browser was opened, and nothing came back.
+    expect(readBrowserLog(w.log).some((e) => e.event === 'start')).toBe(true);
+    expect(w.double.managedLogin.tokenRequests('authorization_code')).toBe(0);
   });
 
   it('a port in use is a clear error naming the redirect URI; no browser is opened', async () => {
@@ -241,15 +279,25 @@ describe('browser sign-in', () => {
     await new Promise<void>((resolve) => squatter.listen(w.port, '127.0.0.1', () => resolve()));
     cleanups.push(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
     const r = await w.run(['get', 'web', '--timeout', '60'], w.browser());
-    failed(r, ExitStatus.usage, new RegExp(`^profile web: cannot listen for the browser on ${w.redirect.replace(/[/.]/g, '\\$&')}: port ${w.port} on 127.0.0.1 is in use`));
+    failed(
+      r,
+      ExitStatus.usage,
+      new RegExp(
+        `^cog-token: profile web: cannot listen for the browser on ${w.redirect.replace(/[/.]/g, '\\$&')}: port ${w.port} on 127.0.0.1 is in use`,
+      ),
+    );
     expect(readBrowserLog(w.log)).toEqual([]);
   });
 
   it('--no-input, or a client that can open no browser and has no terminal: exit 3 at once', async () => {
     const w = await world();
-    failed(await w.run(['get', 'web', '--no-input'], w.browser()), ExitStatus.needsSignIn, /^profile web: a sign-in is needed and there is no terminal or pinentry to ask for a browser/);
+    failed(
+      await w.run(['get', 'web', '--no-input'], w.browser()),
+      ExitStatus.needsSignIn,
+      /^cog-token: profile web: a sign-in is needed and there is no terminal or pinentry to ask for a browser/,
+    );
     const none = await w.env.run(['get', 'web'], { env: { BROWSER: '', DISPLAY: '', WAYLAND_DISPLAY: '' } });
-    failed(none, ExitStatus.needsSignIn, /^profile web: a sign-in is needed .* a browser/);
+    failed(none, ExitStatus.needsSignIn, /^cog-token: profile web: a sign-in is needed .* a browser/);
     expect(readBrowserLog(w.log)).toEqual([]);
     expect(await listening(w.port)).toBe(false);
   });
