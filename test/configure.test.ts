@@ -285,7 +285,9 @@ describe('configure on a terminal, and the profile it writes', () => {
     await tmux.waitFor(/Username: ?$/m);
     await tmux.type('alice');
     await tmux.enter();
-    await tmux.waitFor(/Sign-in flow \(USER_SRP_AUTH or USER_PASSWORD_AUTH\) \[USER_SRP_AUTH\]: ?$/m);
+    await tmux.waitFor(
+      /Sign-in flow \(USER_SRP_AUTH, USER_PASSWORD_AUTH or BROWSER\) \[USER_SRP_AUTH\]: ?$/m,
+    );
     await tmux.type('USER_PASSWORD_AUTH');
     await tmux.enter();
     await tmux.waitFor(/rc=0/);

@@ -47,7 +47,10 @@ export async function askMissing(
 ): Promise<void> {
   const givenRegion = given.region as string | undefined;
   const poolKey = profileKey('user_pool_id') as ProfileKey;
-  if (a.userPoolId === undefined) {
+  // A BROWSER profile (managed login) is asked for its domain instead of a pool and a user.
+  const browser = () => (a.authFlow ?? current?.authFlow) === 'BROWSER';
+  const browserStart = browser();
+  if (a.userPoolId === undefined && !browserStart) {
     a.userPoolId = await ask(terminal, poolKey.question as string, current?.userPoolId, (v) => {
       const r = checkPool(v, givenRegion);
       return 'error' in r && !r.error.includes('does not start with a region') ? r.error : undefined;
@@ -56,6 +59,8 @@ export async function askMissing(
   const pool = a.userPoolId as string;
   for (const spec of profileKeys) {
     if (spec.question === undefined || spec.key === 'user_pool_id' || a[spec.field] !== undefined) continue;
+    if (spec.browser === 'only' && !browser()) continue;
+    if (spec.browser === 'optional' && browserStart) continue;
     if (spec.key === 'region') {
       if (!('error' in checkPool(pool, givenRegion))) continue;
       a.region = await ask(terminal, spec.question, current?.region, (v) => {

@@ -94,10 +94,14 @@ export async function configureProfile(
       .map(([k, v]) => [k, Array.isArray(v) ? v.map((h) => h.trim()) : (v as string).trim()]),
   );
   const anyGiven = Object.keys(a).length > 0;
+  const browser = () => (a.authFlow ?? current?.authFlow) === 'BROWSER';
+  // A BROWSER profile needs its domain, and no pool or user.
+  const required = (k: (typeof profileKeys)[number]) =>
+    browser() ? (k.required && k.browser !== 'optional') || k.key === 'domain' : k.required;
   const missing = () =>
     profileKeys.filter(
       (k) =>
-        k.required && a[k.field] === undefined && current?.[k.field as keyof ProfileConfig] === undefined,
+        required(k) && a[k.field] === undefined && current?.[k.field as keyof ProfileConfig] === undefined,
     );
   const usage = (problem: string, remedy: string) =>
     new CogTokenError('usage', { where: `configure ${name}`, profile: name, problem, remedy });
@@ -119,12 +123,21 @@ export async function configureProfile(
       `run: cog-token configure ${name} ${stillMissing.map((f) => `${f} ...`).join(' ')}`,
     );
   }
-  const poolId = (a.userPoolId as string | undefined) ?? (current?.userPoolId as string);
+  const poolId = (a.userPoolId as string | undefined) ?? current?.userPoolId;
   // A region the pool ID does not imply is kept when only other keys change.
   const regionGiven =
     (a.region as string | undefined) ?? (a.userPoolId === undefined ? current?.region : undefined);
-  let pool = checkPool(poolId, regionGiven);
-  if ('error' in pool && a.region === undefined && current?.region && a.userPoolId !== undefined) {
+  let pool: ReturnType<typeof checkPool> | { region?: string } =
+    poolId === undefined
+      ? { ...(regionGiven ? { region: regionGiven } : {}) }
+      : checkPool(poolId, regionGiven);
+  if (
+    poolId !== undefined &&
+    'error' in pool &&
+    a.region === undefined &&
+    current?.region &&
+    a.userPoolId !== undefined
+  ) {
     pool = checkPool(poolId, current.region);
   }
   const again = 'correct it and run configure again';
@@ -157,8 +170,8 @@ export async function configureProfile(
 
   const text = editProfileText(before.text, name, values, file);
   const expected: Partial<Record<keyof ProfileConfig, unknown>> = {
-    region: pool.region,
-    userPoolId: poolId,
+    ...(pool.region !== undefined ? { region: pool.region } : {}),
+    ...(poolId !== undefined ? { userPoolId: poolId } : {}),
     ...(a.clientId !== undefined ? { clientId: a.clientId } : {}),
     ...(a.username !== undefined ? { username: a.username } : {}),
     ...(flow !== undefined ? { authFlow: flow } : {}),

@@ -33,10 +33,10 @@ export interface ProfileConfig {
   authFlow: AuthFlow;
   /** BROWSER: the user pool's domain (managed login); required for BROWSER. */
   domain?: string;
-  /** BROWSER: the loopback address the browser is sent back to. */
-  redirectUri: string;
-  /** BROWSER: the OAuth scopes asked for. */
-  scopes: string[];
+  /** BROWSER: the loopback address the browser is sent back to (its default filled in for BROWSER only). */
+  redirectUri?: string;
+  /** BROWSER: the OAuth scopes asked for (its default filled in for BROWSER only). */
+  scopes?: string[];
   /** BROWSER: skip the provider chooser (`identity_provider` of the authorize URL). */
   identityProvider?: string;
   /** BROWSER: how the client opens the sign-in page (the URL last, or in place of %s). */
@@ -185,7 +185,10 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
   const browser = value.auth_flow === 'BROWSER';
   for (const spec of profileKeys) {
     const optional = browser && spec.browser === 'optional';
-    const parsed = parseKey(optional ? { ...spec, required: false } : spec, value[spec.key], fail);
+    // The other flows get no defaults for the browser's keys (they are read by a BROWSER profile only).
+    const noDefault = !browser && spec.browser === 'only';
+    const used = optional || noDefault ? { ...spec, required: false, default: undefined } : spec;
+    const parsed = parseKey(used, value[spec.key], fail);
     if (parsed !== undefined) fields[spec.field] = parsed;
   }
   const profile = fields as unknown as ProfileConfig;
@@ -266,6 +269,17 @@ const stricter: Record<string, (fail: Fail, value: unknown) => void> = {
   },
 };
 
+/** A BROWSER profile: config.ts fills its domain, redirect URI and scopes (or refuses the profile). */
+export type BrowserProfile = ProfileConfig & { domain: string; redirectUri: string; scopes: string[] };
+
+/** The profile as a BROWSER profile, if it is one. */
+export function browserProfile(p: ProfileConfig): BrowserProfile | undefined {
+  const { authFlow, domain, redirectUri, scopes } = p;
+  if (authFlow !== 'BROWSER' || domain === undefined || redirectUri === undefined || scopes === undefined)
+    return undefined;
+  return { ...p, domain, redirectUri, scopes };
+}
+
 /**
  * A BROWSER profile (managed login): the domain its codes and tokens go to is https (or loopback); the
  * scopes are plain words. region, user_pool_id and username may be absent: a ProfileConfig then has none
@@ -287,7 +301,11 @@ function checkBrowserProfile(p: ProfileConfig, fail: Fail): void {
     );
   }
   p.domain = domain.origin;
-  if (p.scopes.length === 0 || p.scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(s))) {
+  if (
+    p.scopes === undefined ||
+    p.scopes.length === 0 ||
+    p.scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(s))
+  ) {
     throw fail(
       'key "scopes" must list scope names (no spaces or quotes)',
       'write it like ["openid", "email", "profile"]',

@@ -46,7 +46,7 @@ export type MfaType = (typeof mfaTypes)[number];
 
 const defaultRefreshMargin = 300;
 /** Where managed login sends the browser back to, by default (register it on the app client). */
-export const defaultRedirectUri = 'http://localhost:8400/callback';
+const defaultRedirectUri = 'http://localhost:8400/callback';
 export const defaultCommandTimeout = 60;
 const maxCommandTimeout = 3600;
 
@@ -114,7 +114,7 @@ export const profileKeys: readonly ProfileKey[] = [
     key: 'domain',
     field: 'domain',
     type: 'string',
-    problem: (v) => (isHttpUrl(v) ? undefined : `= "${v}" is not an http(s) URL`),
+    problem: (v) => domainProblem(v),
     help: "BROWSER: the user pool's domain (managed login), e.g. https://myapp.auth.eu-west-1.amazoncognito.com, or its custom domain",
     flag: 'domain',
     flagHelp: "the user pool's domain, for auth_flow BROWSER",
@@ -280,6 +280,17 @@ export function loopbackRedirectProblem(text: string): string | undefined {
   }
   if (url.hash !== '' || text.includes('#')) return `= "${text}" may not hold a fragment (#)`;
   if (url.username !== '' || url.password !== '') return `= "${text}" may not hold a user name`;
+  return undefined;
+}
+
+/** A pool's domain: codes, secrets and tokens go there, so https (plain http only to this machine). */
+function domainProblem(text: string): string | undefined {
+  if (!isHttpUrl(text)) return `= "${text}" is not an https URL`;
+  const url = new URL(text);
+  const loopback = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname.toLowerCase());
+  if (url.protocol === 'http:' && !loopback) {
+    return `= "${text}" would carry codes and tokens in clear (http); use https://`;
+  }
   return undefined;
 }
 

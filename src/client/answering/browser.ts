@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import type { ProfileConfig } from '../../shared/config.js';
+import type { BrowserProfile } from '../../shared/config.js';
 import { authorizeUrl } from '../../shared/managed-login.js';
 import { printable } from '../../shared/printable.js';
 import { type Answer, type Ask, protocolVersion } from '../../shared/protocol.js';
@@ -55,13 +55,14 @@ function trustworthy(configFile: string): boolean {
 }
 
 /** The profile as this client's own config describes it, or why it cannot answer for it. */
-async function ownProfile(configFile: string | undefined, name: string): Promise<ProfileConfig | string> {
+async function ownProfile(configFile: string | undefined, name: string): Promise<BrowserProfile | string> {
   if (configFile === undefined) return 'no config file';
   try {
-    const { loadConfig } = await import('../../shared/config.js');
-    const p = loadConfig(configFile).profiles.get(name);
-    if (p === undefined) return `profile ${name} is not in this client's ${configFile}`;
-    if (p.authFlow !== 'BROWSER' || p.domain === undefined) {
+    const { loadConfig, browserProfile } = await import('../../shared/config.js');
+    const profile = loadConfig(configFile).profiles.get(name);
+    if (profile === undefined) return `profile ${name} is not in this client's ${configFile}`;
+    const p = browserProfile(profile);
+    if (p === undefined) {
       return `profile ${name} in this client's ${configFile} does not sign in through the browser`;
     }
     if (p.browserCommand !== undefined && !trustworthy(configFile)) {

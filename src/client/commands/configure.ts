@@ -19,8 +19,12 @@ export const configure = defineCommand({
     const profile = profileArg(args.profile);
     const file = resolvePaths().configFile;
     const r = await configureProfile(profile, answersFromFlags(args), { file, input: args.input !== false });
+    const where =
+      r.profile.userPoolId !== undefined
+        ? `pool ${r.profile.userPoolId} in ${r.profile.region}`
+        : `domain ${r.profile.domain}`;
     say(
-      `profile ${profile} ${r.created ? 'added to' : 'updated in'} ${r.file} (pool ${r.profile.userPoolId} in ${r.profile.region}, ${r.profile.authFlow}): run: cog-token login ${profile}`,
+      `profile ${profile} ${r.created ? 'added to' : 'updated in'} ${r.file} (${where}, ${r.profile.authFlow}): run: cog-token login ${profile}`,
     );
     return undefined;
   },

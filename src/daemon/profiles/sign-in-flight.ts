@@ -2,7 +2,7 @@
  * One sign-in per profile at a time: started by the first caller that can answer, joined by the others
  * (each for at most its request's timeout), its questions relayed to the first waiting client able to answer.
  */
-import type { ProfileConfig } from '../../shared/config.js';
+import { browserProfile, type ProfileConfig } from '../../shared/config.js';
 import { CogTokenError, messageOf } from '../../shared/errors.js';
 import type { Abilities, Question } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
@@ -110,10 +110,11 @@ export class SignIns {
       const clientSecret = await this.parts.secrets.get(p);
       const device = p.authFlow === 'BROWSER' ? undefined : this.parts.devices.local(p);
       const questioner = { ask: (spec: QuestionSpec) => this.relay(p, flight, spec) };
+      const browser = browserProfile(p);
       const result: AuthResult =
-        p.authFlow === 'BROWSER'
+        browser !== undefined
           ? await browserSignIn({
-              p,
+              p: browser,
               managedLogin: this.parts.managedLogin,
               questioner,
               clock: this.parts.clock,

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ProfileConfig } from '../../shared/config.js';
+import type { BrowserProfile, ProfileConfig } from '../../shared/config.js';
 import { CogTokenError } from '../../shared/errors.js';
 import { checkRedirect, type RedirectOutcome } from '../../shared/managed-login.js';
 import type { Clock, Timer } from '../clock.js';
@@ -24,7 +24,7 @@ import type { SignInContext } from './context.js';
 export const browserSignInSeconds = 300;
 
 export interface BrowserSignInContext {
-  p: ProfileConfig;
+  p: BrowserProfile;
   managedLogin: ManagedLoginGateway;
   questioner: SignInContext['questioner'];
   clock: Clock;
@@ -108,11 +108,11 @@ function timedOut(ctx: BrowserSignInContext): CogTokenError {
   return new CogTokenError('needs-sign-in', {
     profile: p.name,
     problem: `the browser sign-in did not finish within ${timeoutSeconds} s; cog-token stopped listening on ${p.redirectUri}`,
-    remedy: `run: cog-token login ${p.name}, and finish signing in within ${timeoutSeconds} s (or pass a longer --timeout, at most ${browserSignInSeconds})`,
+    remedy: `run: cog-token login ${p.name}, and finish signing in in the browser within ${browserSignInSeconds} s`,
   });
 }
 
-function notARedirect(p: ProfileConfig, why: string): CogTokenError {
+function notARedirect(p: BrowserProfile, why: string): CogTokenError {
   return new CogTokenError('auth-rejected', {
     profile: p.name,
     problem: `the address pasted is not the redirect to ${p.redirectUri} (${why})`,
@@ -146,7 +146,7 @@ class RedirectListener {
     for (const server of servers) server.on('request', (req, res) => this.serve(req, res));
   }
 
-  static async open(p: ProfileConfig, state: string): Promise<RedirectListener> {
+  static async open(p: BrowserProfile, state: string): Promise<RedirectListener> {
     const url = new URL(p.redirectUri);
     const port = Number(url.port || 80);
     const servers: Server[] = [];
@@ -211,7 +211,7 @@ class RedirectListener {
   }
 }
 
-function listenError(p: ProfileConfig, address: string, port: number, code: string | undefined) {
+function listenError(p: BrowserProfile, address: string, port: number, code: string | undefined) {
   if (code === 'EADDRINUSE') {
     return new CogTokenError('config', {
       profile: p.name,
