@@ -53,6 +53,7 @@ const foreign: Record<string, string> = {
   now: 'systemctl',
   'allow-scripts': 'npm',
   'dangerously-allow-all-scripts': 'npm',
+  'new-window': 'firefox',
 };
 
 /** The benchmark's own options (src/bench/main.ts reads them with option('name')): in src/bench, or beside "bench". */

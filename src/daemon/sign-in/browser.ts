@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { BrowserProfile, ProfileConfig } from '../../shared/config.js';
+import type { BrowserProfile } from '../../shared/config.js';
 import { CogTokenError } from '../../shared/errors.js';
 import { checkRedirect, type RedirectOutcome } from '../../shared/managed-login.js';
 import type { Clock, Timer } from '../clock.js';
