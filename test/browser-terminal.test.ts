@@ -81,7 +81,7 @@ async function getInTmux(env: CogEnv, prefix: string): Promise<Tmux> {
   return tmux;
 }
 
-describe('browser sign-in at a terminal', () => {
+describe('browser sign-in at a terminal', { timeout: 180_000 }, () => {
   it('no browser here (SSH): the URL is shown, and the redirected address pasted back signs in', async () => {
     const { double, env, dir, marker, log, redirect } = await setup();
     const tmux = await getInTmux(env, 'unset BROWSER DISPLAY WAYLAND_DISPLAY;');
