@@ -211,6 +211,14 @@ describe('browser sign-in', { timeout: 180_000 }, () => {
       await w.run(['get', 'web', '--timeout', '60'], w.browser('federated', { username: federated })),
     );
     expect(claims(first)['cognito:username']).toBe('Google_1234');
+    // status names who signed in on the page (the profile names no user).
+    const status = JSON.parse((await w.run(['status', '--json'])).stdout) as {
+      profiles: { name: string; state: string; username?: string }[];
+    };
+    expect(status.profiles.find((p) => p.name === 'web')).toMatchObject({
+      state: 'signed-in',
+      username: 'Google_1234',
+    });
     expect(w.double.managedLogin.authorizeRequests.at(-1)?.identityProvider).toBe('Google');
     await waitForBrowserExit(w.log);
     // A refresh (forced by --min-valid) goes through the token endpoint's refresh_token grant: no browser.

@@ -64,7 +64,8 @@ function describe(p: ProfileConfig, state: ProfileState, now: number): ProfileSt
   return {
     name: p.name,
     state: shown,
-    username: p.username,
+    // A BROWSER profile names no user: who signed in on the page, from the tokens.
+    username: p.username ?? t?.username,
     ...(t ? { idExpiresAt: t.idExpiresAt, accessExpiresAt: t.accessExpiresAt } : {}),
     ...(nextAt ? { nextRefreshAt: Math.round(nextAt / 1000) } : {}),
     ...(lastError ? { lastError } : {}),
