@@ -53,6 +53,11 @@ export interface ClientAbilities {
   own?: () => Promise<OwnProfile>;
   /** The profile of `own`. */
   profile?: string;
+  /**
+   * The config has a BROWSER profile: a `get` without --timeout may wait for a sign-in in a browser (up to
+   * 300 s in the daemon), not the usual 30 s for the daemon's next message.
+   */
+  browserSignIns?: boolean;
 }
 
 /**
@@ -173,5 +178,6 @@ export async function clientAbilities(options: {
     ...(pinentry ? { pinentry } : {}),
     own,
     profile,
+    ...(/\bBROWSER\b/.test(text) ? { browserSignIns: true } : {}),
   };
 }

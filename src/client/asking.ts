@@ -17,6 +17,8 @@ import type { Answerer, BrowserAnswerer } from './answering/answers.js';
 
 export interface Asking {
   readonly abilities: Abilities;
+  /** A browser sign-in may be under way (clientAbilities' browserSignIns). */
+  readonly browserSignIns: boolean;
   answer(ask: Ask): Promise<Answer>;
   close(): void;
 }
@@ -29,12 +31,20 @@ export async function asking(options: {
   /** This client's config file, where the profile's commands and pinentry_program are read. */
   configFile?: string;
 }): Promise<Asking> {
-  const { abilities, terminal, pinentry, own: ownProfile, profile } = await clientAbilities(options);
+  const {
+    abilities,
+    terminal,
+    pinentry,
+    own: ownProfile,
+    profile,
+    browserSignIns,
+  } = await clientAbilities(options);
   const tty = abilities.tty;
   let answerer: Answerer | undefined;
   let browser: BrowserAnswerer | undefined;
   return {
     abilities,
+    browserSignIns: browserSignIns === true,
     async answer(ask: Ask): Promise<Answer> {
       if (ownProfile === undefined || ask.profile !== profile) {
         // The daemon never does this: whatever answers on the socket is not to be told anything.

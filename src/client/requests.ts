@@ -61,7 +61,9 @@ async function requestOn<R extends Request>(
     ...(req.op === 'get' ? { profile: req.profile, configFile: paths.configFile } : {}),
   });
   // Each wait for the daemon is bounded; time spent answering its questions is not (daemon-wait.ts).
-  const waitMs = replyWaitMs(req.op === 'get' ? req.timeout : undefined);
+  // A sign-in in a browser (joined, or left to the daemon's listener) takes minutes: the daemon's 300 s + 5.
+  const browserWait = answerer.browserSignIns ? browserSignInWaitSeconds : undefined;
+  const waitMs = replyWaitMs(req.op === 'get' ? (req.timeout ?? browserWait) : undefined);
   try {
     const socket = await connectWith(
       encode(req.op === 'get' ? { ...req, abilities: answerer.abilities } : req),
@@ -88,6 +90,9 @@ async function requestOn<R extends Request>(
     answerer.close();
   }
 }
+
+/** How long the daemon gives a browser sign-in (daemon/sign-in/browser.ts browserSignInSeconds). */
+const browserSignInWaitSeconds = 300;
 
 export async function getToken(
   profile: string,

@@ -91,7 +91,11 @@ export class SignIns {
     explicitTimeout?: number,
   ): Promise<Tokens> {
     const s = this.parts.profiles.state(p);
-    if (s.kind === 'signing-in') return this.join(s.flight, p, asker, timeoutSeconds);
+    if (s.kind === 'signing-in') {
+      // Someone is signing in in a browser: without a --timeout of its own, wait as long as that may take.
+      const browserWait = p.authFlow === 'BROWSER' && explicitTimeout === undefined;
+      return this.join(s.flight, p, asker, browserWait ? browserSignInSeconds : timeoutSeconds);
+    }
     if (!canStart(p, asker)) {
       return Promise.reject(nobodyToAsk(p, p.authFlow === 'BROWSER' ? 'browser' : 'password'));
     }
