@@ -2,7 +2,10 @@
 import type { Clock } from '../clock.js';
 import type { CognitoGateway } from '../cognito-gateway.js';
 import type { ConfigSource } from '../config-source.js';
+import type { IdentityGateway } from '../identity-gateway.js';
+import { SdkIdentityGateway } from '../sdk-identity-gateway.js';
 import type { TokenStore } from '../token-store.js';
+import { AwsCredentialsUseCase } from './aws-credentials.js';
 import { ClientSecrets } from './client-secret.js';
 import { Devices } from './devices.js';
 import { GetToken } from './get-token.js';
@@ -22,6 +25,7 @@ export interface Parts {
   devices: Devices;
   refresher: Refresher;
   signIns: SignIns;
+  awsCredentials: AwsCredentialsUseCase;
 }
 
 export type UseCases = ReturnType<typeof profileUseCases>;
@@ -31,6 +35,7 @@ export function profileUseCases(
   store: TokenStore,
   gateway: CognitoGateway,
   clock: Clock,
+  identity: IdentityGateway = new SdkIdentityGateway(),
 ) {
   const parts = {
     store,
@@ -44,15 +49,23 @@ export function profileUseCases(
   parts.signIns = new SignIns(parts);
   const scheduler = new Scheduler(parts);
   const getToken = new GetToken(parts);
+  parts.awsCredentials = new AwsCredentialsUseCase(parts, getToken, identity);
   return {
     profiles: parts.profiles,
     get: getToken.get.bind(getToken),
     invalidate: getToken.invalidate.bind(getToken),
     devices: parts.devices.list.bind(parts.devices),
     logout: (name: string, options?: { local?: boolean }) => logout(parts, name, options),
-    status: () => profileStatuses(parts.profiles, clock),
+    awsCredentials: parts.awsCredentials.get.bind(parts.awsCredentials),
+    status: () => profileStatuses(parts.profiles, clock, parts.awsCredentials),
     /** Loads the stored profiles the config names and schedules their refreshes. */
-    resume: () => scheduler.resumeAll(store.names()),
-    shutdown: () => scheduler.shutdown(),
+    resume: () => {
+      scheduler.resumeAll(store.names());
+      parts.awsCredentials.resume(store.names());
+    },
+    shutdown: () => {
+      scheduler.shutdown();
+      parts.awsCredentials.shutdown();
+    },
   };
 }
