@@ -37,7 +37,7 @@ export interface ProfileKey {
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const poolIdPattern = /^[\w-]+_[0-9A-Za-z]+$/;
 /** An identity pool ID: `<region>:<uuid>`. */
-export const identityPoolIdPattern = /^[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
+const identityPoolIdPattern = /^[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
 const authFlows = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'] as const;
 export type AuthFlow = (typeof authFlows)[number];
 const mfaTypes = ['SMS_MFA', 'SOFTWARE_TOKEN_MFA', 'EMAIL_OTP'] as const;
