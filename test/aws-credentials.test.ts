@@ -17,7 +17,9 @@ import { CognitoDouble } from './double/cognito-double.js';
 import { ACCOUNT_ID, type IdentityPoolOptions } from './double/identity-pool.js';
 import { awsHome, requireAwsCli, runAwsCli, writeProfile } from './support/aws-identity.js';
 import { type CogEnv, cli, type RunResult, waitUntil } from './support/cog.js';
+import { scanEnvironment } from './support/secret-scan.js';
 import { Cleanups } from './support/suite.js';
+import { Tmux } from './support/tmux.js';
 
 const PW = 'Aws-Passw0rd!';
 const cleanups = new Cleanups();
@@ -35,6 +37,8 @@ async function world(
     pool?: IdentityPoolOptions;
     profile?: Record<string, string | number>;
     idTokenSeconds?: number;
+    /** No password_command: the password is asked on the terminal. */
+    terminal?: boolean;
   } = {},
 ) {
   const double = await CognitoDouble.start({
@@ -55,7 +59,7 @@ async function world(
     endpoint: proxy.endpoint,
     identity_pool_id: pool.id,
     identity_endpoint: proxy.endpoint,
-    password_command: env.countingCommand('pw', '$COG_TEST_PW'),
+    ...(options.terminal ? {} : { password_command: env.countingCommand('pw', '$COG_TEST_PW') }),
     ...options.profile,
   };
   const lines = Object.entries(keys).map(
@@ -183,6 +187,29 @@ describe('aws-credentials as a credential_process, for real clients', () => {
   });
 });
 
+describe('aws-credentials: a sign-in first, asked on the terminal', () => {
+  it('C=$(cog-token aws-credentials dev) asks for the password on the terminal; only the JSON lands in C', async () => {
+    const { proxy, env } = await world({ terminal: true });
+    const tmux = await Tmux.start(
+      `C=$('${process.execPath}' '${cli}' aws-credentials dev); echo "rc=$? head=\${C:0:14}"`,
+      { env: env.env },
+    );
+    cleanups.push(() => tmux.kill());
+    await tmux.waitFor(/Password for alice \(cog-token profile dev\): ?$/m);
+    await tmux.type(PW);
+    await tmux.enter();
+    const screen = await tmux.waitFor(/rc=\d+ head=/);
+    expect(screen).toContain('rc=0 head={"Version":1,');
+    expect(screen).not.toContain(PW);
+    expect(proxy.count('GetCredentialsForIdentity')).toBe(1);
+    env.noteSecrets(PW);
+    // The same credentials from the store, without asking.
+    const json = processJson(env, await env.run(['aws-credentials', 'dev', '--no-input']));
+    expect(proxy.count('GetCredentialsForIdentity')).toBe(1);
+    expect(json.Version).toBe(1);
+  });
+});
+
 describe('aws-credentials: store, single flight, renewal', () => {
   it('keeps the credentials sealed in the store across a daemon restart; no Cognito call to answer again', async () => {
     const { proxy, env, run } = await world();
@@ -197,6 +224,10 @@ describe('aws-credentials: store, single flight, renewal', () => {
     } finally {
       db.close();
     }
+    // The daemon log (debug level) says what happened, and holds no key, secret, session token or id token.
+    const log = (await import('node:fs')).readFileSync(env.logFile, 'utf8');
+    expect(log).toMatch(/profile dev: AWS credentials valid until/);
+    expect(scanEnvironment(env).hits).toEqual([]);
     await env.killDaemon('SIGTERM');
     const before = proxy.snapshot();
     const again = processJson(env, await run(['aws-credentials', 'dev']));
