@@ -294,7 +294,10 @@ describe('aws-credentials: store, single flight, renewal', () => {
     const sub = double.user('alice')?.sub ?? '';
     const stale = double.identity.identityOf(pool.id, sub) ?? '';
     expect(double.identity.forgetIdentity(stale)).toBe(true);
-    await waitUntil('a new IdentityId', () => proxy.count('GetId') >= 2, 20_000);
+    // The renewal (at 4 s) finds the IdentityId unknown, asks GetId again, then gets credentials for it.
+    const renewedFor = () => [...double.identity.credentials.values()].some((c) => c.identityId !== stale);
+    await waitUntil('credentials for a new IdentityId', renewedFor, 20_000);
+    expect(proxy.count('GetId')).toBe(2);
     const fresh = double.identity.identityOf(pool.id, sub);
     expect(fresh).toMatch(/^us-east-1:/);
     expect(fresh).not.toBe(stale);

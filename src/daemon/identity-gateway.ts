@@ -61,7 +61,8 @@ export function identityError(p: ProfileConfig, error: unknown): CogTokenError {
       const remedy = `add ${provider} with app client ${p.clientId} as an authentication provider of the pool, or check identity_pool_id`;
       return make('config', problem, remedy);
     }
-    if (/supported provider|not from a supported/i.test(detail)) {
+    // "Token is not from a supported provider of this identity pool", "Issuer doesn't match providerName".
+    if (/supported provider|issuer/i.test(detail)) {
       const problem = `${pool} does not accept sign-ins from user pool ${p.userPoolId} and app client ${p.clientId} (${detail})`;
       const remedy = `add ${provider} with app client ${p.clientId} as an authentication provider of the pool, or check identity_pool_id`;
       return make('config', problem, remedy);
