@@ -197,6 +197,30 @@ describe('AWS credentials on a fake clock', () => {
     expect(identity.count('GetCredentialsForIdentity')).toBe(1);
   });
 
+  it('Cognito Identity unreachable while the credentials held still work: they are handed out with a warning', async () => {
+    setup();
+    await aws();
+    w.daemon.shutdown();
+    await w.clock.advance(3000_000);
+    identity.failNext = new CognitoCallError(
+      'TooManyRequestsException',
+      'transient',
+      'TooManyRequestsException: slow down',
+    );
+    const r = await aws();
+    expect(r.credentials.accessKeyId).toBe('ASIAFAKE1');
+    expect(r.warnings).toEqual([
+      'profile dev: renewing AWS credentials failed (TooManyRequestsException: slow down); handing out the ones held, valid for 600 s',
+    ]);
+    // Once they have expired, the failure is the answer.
+    await w.clock.advance(600_000);
+    identity.failNext = new CognitoCallError('NetworkingError', 'transient', 'NetworkingError: ECONNREFUSED');
+    await expect(aws()).rejects.toMatchObject({
+      code: 'unreachable',
+      message: expect.stringMatching(/^profile dev: cannot reach Cognito Identity/),
+    });
+  });
+
   it('logout forgets the credentials and the IdentityId; status shows the expiry, never the keys', async () => {
     setup();
     const { credentials } = await aws();

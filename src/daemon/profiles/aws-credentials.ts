@@ -86,6 +86,15 @@ export class AwsCredentialsUseCase {
       const credentials = await this.obtain(p, asker, options.timeout ?? defaultTimeoutSeconds, warnings);
       return { credentials, warnings };
     } catch (error) {
+      // Network trouble or throttling while the credentials held still work: hand them out, and say so.
+      const held = this.held.get(name)?.credentials;
+      const left = (held?.expiresAt ?? 0) - this.parts.clock.now() / 1000;
+      if (held && left > 0 && error instanceof CognitoCallError && error.kind !== 'rejected') {
+        warnings.push(
+          `profile ${name}: renewing AWS credentials failed (${error.message}); handing out the ones held, valid for ${Math.floor(left)} s`,
+        );
+        return { credentials: held, warnings };
+      }
       throw identityError(p, error);
     }
   }
