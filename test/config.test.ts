@@ -26,6 +26,7 @@ describe('config', () => {
       rememberDevice: true,
       hosts: [],
       commandTimeout: 60,
+      awsCredentialsMinValid: 900,
     });
   });
 

@@ -290,6 +290,9 @@ describe('configure on a terminal, and the profile it writes', () => {
     );
     await tmux.type('USER_PASSWORD_AUTH');
     await tmux.enter();
+    // Optional: Enter leaves identity_pool_id out.
+    await tmux.waitFor(/Identity pool ID, for AWS credentials \(Enter: none\): ?$/m);
+    await tmux.enter();
     await tmux.waitFor(/rc=0/);
     const text = readFileSync(env.configFile, 'utf8');
     expect(text.startsWith(original)).toBe(true);

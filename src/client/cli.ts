@@ -7,6 +7,7 @@
 import yargs from 'yargs';
 import { ExitStatus } from '../shared/errors.js';
 import { version } from '../shared/version.js';
+import { awsCredentials } from './commands/aws-credentials.js';
 import { complete, completionCommand, completionDescription } from './commands/completion.js';
 import { configure } from './commands/configure.js';
 import { daemon } from './commands/daemon.js';
@@ -26,6 +27,7 @@ import { type Command, usageFailure } from './get/runner.js';
 const commands: readonly Command[] = [
   get,
   exec,
+  awsCredentials,
   gitCredentialCommand,
   login,
   logout,

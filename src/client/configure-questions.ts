@@ -17,10 +17,12 @@ async function ask(
   label: string,
   current: string | undefined,
   check: (value: string) => string | undefined,
-): Promise<string> {
+  optional = false,
+): Promise<string | undefined> {
   for (let attempt = 1; ; attempt++) {
     const reply = (await terminal.ask(current ? `${label} [${current}]: ` : `${label}: `)).trim();
     const value = reply === '' ? current : reply;
+    if (optional && (value === undefined || value === '')) return undefined;
     const problem = value === undefined || value === '' ? 'a value is needed' : check(value);
     if (!problem) return value as string;
     if (attempt >= 3) {
@@ -51,10 +53,10 @@ export async function askMissing(
   const browser = () => (a.authFlow ?? current?.authFlow) === 'BROWSER';
   const browserStart = browser();
   if (a.userPoolId === undefined && !browserStart) {
-    a.userPoolId = await ask(terminal, poolKey.question as string, current?.userPoolId, (v) => {
+    a.userPoolId = (await ask(terminal, poolKey.question as string, current?.userPoolId, (v) => {
       const r = checkPool(v, givenRegion);
       return 'error' in r && !r.error.includes('does not start with a region') ? r.error : undefined;
-    });
+    })) as string;
   }
   const pool = a.userPoolId as string;
   for (const spec of profileKeys) {
@@ -70,8 +72,12 @@ export async function askMissing(
       continue;
     }
     const now = current?.[spec.field as keyof ProfileConfig] ?? spec.default;
-    a[spec.field] = await ask(terminal, spec.question, now === undefined ? undefined : String(now), (v) =>
-      keyProblem(spec.key, v),
+    a[spec.field] = await ask(
+      terminal,
+      spec.question,
+      now === undefined ? undefined : String(now),
+      (v) => keyProblem(spec.key, v),
+      spec.optionalAnswer === true,
     );
   }
 }

@@ -48,25 +48,31 @@ export function requestIfRunning<R extends Request>(paths: Paths, req: R): Promi
   return requestOn((line, waitMs) => connectIfRunning(paths, line, waitMs), paths, req, {});
 }
 
+function signsIn(r: Request): r is Extract<Request, { op: 'get' | 'aws-credentials' }> {
+  return r.op === 'get' || r.op === 'aws-credentials';
+}
+
 async function requestOn<R extends Request>(
   connectWith: (line: string, waitMs: number) => Promise<Socket | undefined>,
   paths: Paths,
   req: R,
   options: { noInput?: boolean; terminal?: boolean },
 ): Promise<ResultOf<R> | undefined> {
+  // Requests that may sign in first (and so ask this client): get, aws-credentials.
+  const signing = signsIn(req) ? req : undefined;
   // What this client can answer is worked out first, so that the request goes out with the connection.
   const answerer = await asking({
     noInput: options.noInput === true,
     ...(options.terminal === false ? { terminal: false } : {}),
-    ...(req.op === 'get' ? { profile: req.profile, configFile: paths.configFile } : {}),
+    ...(signing ? { profile: signing.profile, configFile: paths.configFile } : {}),
   });
   // Each wait for the daemon is bounded; time spent answering its questions is not (daemon-wait.ts).
   // A sign-in in a browser (joined, or left to the daemon's listener) takes minutes: the daemon's 300 s + 5.
   const browserWait = answerer.browserSignIns ? browserSignInWaitSeconds : undefined;
-  const waitMs = replyWaitMs(req.op === 'get' ? (req.timeout ?? browserWait) : undefined);
+  const waitMs = replyWaitMs(signing ? (signing.timeout ?? browserWait) : undefined);
   try {
     const socket = await connectWith(
-      encode(req.op === 'get' ? { ...req, abilities: answerer.abilities } : req),
+      encode(signing ? { ...signing, abilities: answerer.abilities } : req),
       waitMs,
     );
     if (!socket) return undefined;
@@ -93,6 +99,23 @@ async function requestOn<R extends Request>(
 
 /** How long the daemon gives a browser sign-in (daemon/sign-in/browser.ts browserSignInSeconds). */
 const browserSignInWaitSeconds = 300;
+/** The AWS credentials of the profile's identity pool (signing in first when it must, like getToken). */
+export function getAwsCredentials(
+  profile: string,
+  options: { timeout?: number; noInput?: boolean; paths?: Paths },
+): Promise<Extract<Result, { op: 'aws-credentials' }>> {
+  return request(
+    options.paths ?? resolvePaths(),
+    {
+      v: protocolVersion,
+      op: 'aws-credentials',
+      profile,
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      abilities: { tty: false, commands: false },
+    },
+    { start: true, noInput: options.noInput === true },
+  );
+}
 
 export async function getToken(
   profile: string,

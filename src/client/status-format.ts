@@ -23,6 +23,8 @@ export function formatStatus(s: DaemonStatus, now: number): string {
     if (p.accessExpiresAt !== undefined)
       lines.push(`  access token expires: ${when(p.accessExpiresAt, now)}`);
     if (p.nextRefreshAt !== undefined) lines.push(`  next refresh:         ${when(p.nextRefreshAt, now)}`);
+    if (p.awsCredentialsExpiresAt !== undefined)
+      lines.push(`  AWS credentials expire: ${when(p.awsCredentialsExpiresAt, now)}`);
     if (p.lastError) lines.push(`  last error: ${p.lastError}`);
   }
   // Names, errors and notices come from the socket: no control characters reach the terminal.

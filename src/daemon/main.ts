@@ -16,6 +16,7 @@ import { type PeerCheckState, selfTest } from './peer-credentials.js';
 import { profileUseCases, type UseCases } from './profiles/use-cases.js';
 import { tellStarter } from './readiness.js';
 import { SdkCognitoGateway } from './sdk-cognito-gateway.js';
+import { SdkIdentityGateway } from './sdk-identity-gateway.js';
 import { idleTimeoutMs } from './server/connection.js';
 import { dispatcher } from './server/dispatch.js';
 import { listener } from './server/listener.js';
@@ -39,6 +40,7 @@ export async function runDaemon(): Promise<number> {
   const paths = resolvePaths();
   const config = new ConfigSource(paths.configFile);
   const gateway = new SdkCognitoGateway();
+  const identityGateway = new SdkIdentityGateway();
   const keyStore = keyStoreChoice();
   const keyring = keyStore === 'file' ? undefined : await loadKeyring();
   // The store opens once this process is the one daemon (so no two processes migrate or repair it at once),
@@ -57,7 +59,7 @@ export async function runDaemon(): Promise<number> {
       });
       notices.add(store.notices);
       log.info(`token store ${paths.databaseFile} open; its key is in the ${store.keyLocation}`);
-      const useCases = profileUseCases(config, store, gateway, clock);
+      const useCases = profileUseCases(config, store, gateway, clock, { identity: identityGateway });
       opened = { store, useCases };
       storeError = undefined;
       useCases.resume();

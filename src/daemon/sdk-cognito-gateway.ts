@@ -37,7 +37,8 @@ const transientNames = new Set([
 
 type SdkError = { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
 
-function classify(error: unknown): CognitoCallError {
+/** An SDK failure as the port's CognitoCallError (also for the identity-pool adaptor). */
+export function classify(error: unknown): CognitoCallError {
   if (error instanceof CognitoCallError) return error;
   const e = error as SdkError;
   const status = e?.$metadata?.httpStatusCode;

@@ -76,6 +76,18 @@ const migrations: readonly string[] = [
    ALTER TABLE profiles ADD COLUMN refresh_api TEXT`,
   // v3: where the key lives (key_source) and a check value that tells a wrong key from damaged data.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT`,
+  // v4: AWS credentials from an identity pool (profiles/aws-credentials.ts), the keys sealed.
+  `CREATE TABLE aws_credentials (
+     profile TEXT PRIMARY KEY,
+     identity TEXT NOT NULL,
+     identity_id TEXT NOT NULL,
+     access_key_id BLOB,
+     secret_access_key BLOB,
+     session_token BLOB,
+     issued_at INTEGER,
+     expires_at INTEGER,
+     updated_at INTEGER NOT NULL
+   ) STRICT`,
 ];
 export const schemaVersion = migrations.length;
 
@@ -91,6 +103,19 @@ interface Row {
   issued_at: number | null;
   needs_sign_in: number;
   refresh_api: string | null;
+}
+
+/** A profile's identity-pool state: its IdentityId, and the credentials last issued (keys unsealed). */
+export interface StoredAwsCredentials {
+  identityId: string;
+  credentials?: {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken: string;
+    /** Epoch seconds. */
+    issuedAt: number;
+    expiresAt: number;
+  };
 }
 
 export interface OpenOptions {
@@ -261,6 +286,79 @@ export class TokenStore {
     this.db.prepare('DELETE FROM devices WHERE profile = ?').run(name);
   }
 
+  /** The profile's IdentityId and credentials, if they belong to `identity` (the profile and its pool). */
+  loadAwsCredentials(name: string, identity: string): StoredAwsCredentials | undefined {
+    const row = this.db.prepare('SELECT * FROM aws_credentials WHERE profile = ?').get(name) as
+      | {
+          identity: string;
+          identity_id: string;
+          access_key_id: Buffer | null;
+          secret_access_key: Buffer | null;
+          session_token: Buffer | null;
+          issued_at: number | null;
+          expires_at: number | null;
+        }
+      | undefined;
+    if (!row || row.identity !== identity) return undefined;
+    const stored: StoredAwsCredentials = { identityId: row.identity_id };
+    if (!row.access_key_id || !row.secret_access_key || !row.session_token) return stored;
+    try {
+      const open = (field: string, sealed: Buffer) => unseal(this.key, name, field, sealed);
+      stored.credentials = {
+        accessKeyId: open('access_key_id', row.access_key_id),
+        secretAccessKey: open('secret_access_key', row.secret_access_key),
+        sessionToken: open('session_token', row.session_token),
+        issuedAt: row.issued_at ?? 0,
+        expiresAt: row.expires_at ?? 0,
+      };
+    } catch (error) {
+      throw new UnsafeStateError(
+        {
+          problem: `stored AWS credentials for profile ${name} do not open with the key file (${messageOf(error)})`,
+          remedy: `run cog-token logout ${name}, then sign in again`,
+        },
+        { cause: error },
+      );
+    }
+    return stored;
+  }
+
+  /** When the profile's stored AWS credentials expire (epoch seconds), read without opening them. */
+  awsCredentialsExpiry(name: string, identity: string): number | undefined {
+    const row = this.db
+      .prepare(
+        'SELECT identity, expires_at FROM aws_credentials WHERE profile = ? AND session_token IS NOT NULL',
+      )
+      .get(name) as { identity: string; expires_at: number | null } | undefined;
+    return row && row.identity === identity && row.expires_at !== null ? row.expires_at : undefined;
+  }
+
+  /** Writes the IdentityId and (when given) the credentials in one statement; without them, none are kept. */
+  saveAwsCredentials(name: string, identity: string, stored: StoredAwsCredentials): void {
+    const c = stored.credentials;
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO aws_credentials (profile, identity, identity_id, access_key_id,
+           secret_access_key, session_token, issued_at, expires_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        name,
+        identity,
+        stored.identityId,
+        c ? seal(this.key, name, 'access_key_id', c.accessKeyId) : null,
+        c ? seal(this.key, name, 'secret_access_key', c.secretAccessKey) : null,
+        c ? seal(this.key, name, 'session_token', c.sessionToken) : null,
+        c ? c.issuedAt : null,
+        c ? c.expiresAt : null,
+        this.clock.now(),
+      );
+  }
+
+  deleteAwsCredentials(name: string): void {
+    this.db.prepare('DELETE FROM aws_credentials WHERE profile = ?').run(name);
+  }
+
   names(): string[] {
     return this.db.prepare('SELECT name FROM profiles ORDER BY name').pluck().all() as string[];
   }
@@ -359,6 +457,7 @@ const sealedColumns = [
   ['profiles', 'name', 'id_token'],
   ['profiles', 'name', 'refresh_token'],
   ['devices', 'profile', 'device_password'],
+  ['aws_credentials', 'profile', 'secret_access_key'],
 ] as const;
 
 /** One sealed value, to test a key against when the store predates key checks. */

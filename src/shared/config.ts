@@ -63,6 +63,14 @@ export interface ProfileConfig {
   pinentryProgram?: string;
   /** Seconds password_command, mfa_command, client_secret_command and pinentry may take before they are killed. */
   commandTimeout: number;
+  /** The identity pool that exchanges the id token for AWS credentials (`<region>:<uuid>`). */
+  identityPoolId?: string;
+  /** The CustomRoleArn to ask the identity pool for. */
+  roleArn?: string;
+  /** The Cognito Identity endpoint (VPC, emulators). */
+  identityEndpoint?: string;
+  /** Seconds AWS credentials must stay valid to be handed out (renewed that long before expiry). */
+  awsCredentialsMinValid: number;
 }
 
 export interface Config {
@@ -256,6 +264,9 @@ type Fail = (problem: string, remedy?: string) => ConfigError;
 const stricter: Record<string, (fail: Fail, value: unknown) => void> = {
   endpoint: (fail, v) => {
     if (typeof v === 'string' && v.trim() !== '') checkSecretUrl(fail, 'endpoint', v.trim());
+  },
+  identity_endpoint: (fail, v) => {
+    if (typeof v === 'string' && v.trim() !== '') checkSecretUrl(fail, 'identity_endpoint', v.trim());
   },
   hosts: (fail, v) => checkHosts(fail, v),
   header_prefix: (fail, v) => {

@@ -35,11 +35,15 @@ export interface ProfileKey {
    * BROWSER profile) or `only` (used, and asked, by a BROWSER profile alone).
    */
   readonly browser?: 'optional' | 'only';
+  /** The question may be left empty (the key is then not written). */
+  readonly optionalAnswer?: boolean;
 }
 
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 export const poolIdPattern = /^[\w-]+_[0-9A-Za-z]+$/;
 const authFlows = ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH', 'BROWSER'] as const;
+/** An identity pool ID: `<region>:<uuid>`. */
+const identityPoolIdPattern = /^[a-z]{2}(-[a-z]+)+-\d+:[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/;
 export type AuthFlow = (typeof authFlows)[number];
 const mfaTypes = ['SMS_MFA', 'SOFTWARE_TOKEN_MFA', 'EMAIL_OTP'] as const;
 export type MfaType = (typeof mfaTypes)[number];
@@ -47,6 +51,8 @@ export type MfaType = (typeof mfaTypes)[number];
 const defaultRefreshMargin = 300;
 /** Where managed login sends the browser back to, by default (register it on the app client). */
 const defaultRedirectUri = 'http://localhost:8400/callback';
+/** botocore (the AWS CLI) refreshes credentials with less than 15 minutes left: hand out more than that. */
+const defaultAwsCredentialsMinValid = 900;
 export const defaultCommandTimeout = 60;
 const maxCommandTimeout = 3600;
 
@@ -252,6 +258,50 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'prefix for `get --format header`; none by default',
     flag: 'header-prefix',
     flagHelp: 'e.g. Bearer, for get --format header',
+  },
+  {
+    key: 'identity_pool_id',
+    field: 'identityPoolId',
+    type: 'string',
+    problem: (v) =>
+      identityPoolIdPattern.test(v)
+        ? undefined
+        : `= "${v}" is not an identity pool ID like "eu-west-1:11111111-2222-3333-4444-555555555555"`,
+    help: 'the identity pool that turns the id token into AWS credentials (`aws-credentials`, `exec --aws`)',
+    flag: 'identity-pool-id',
+    flagHelp: 'e.g. eu-west-1:11111111-2222-3333-4444-555555555555 (for AWS credentials)',
+    question: 'Identity pool ID, for AWS credentials (Enter: none)',
+    optionalAnswer: true,
+  },
+  {
+    key: 'role_arn',
+    field: 'roleArn',
+    type: 'string',
+    problem: (v) =>
+      /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(v)
+        ? undefined
+        : `= "${v}" is not an IAM role ARN like "arn:aws:iam::123456789012:role/Developer"`,
+    help: "the IAM role to ask the identity pool for (CustomRoleArn); default: the pool's choice",
+    flag: 'role-arn',
+    flagHelp: 'the IAM role to ask the identity pool for',
+  },
+  {
+    key: 'identity_endpoint',
+    field: 'identityEndpoint',
+    type: 'string',
+    problem: (v) => (isHttpUrl(v) ? undefined : `= "${v}" is not an http(s) URL`),
+    help: 'the Cognito Identity endpoint (VPC, emulators; https, http only for localhost)',
+    flag: 'identity-endpoint',
+    flagHelp: 'a Cognito Identity endpoint URL (VPC, emulator)',
+  },
+  {
+    key: 'aws_credentials_min_valid',
+    field: 'awsCredentialsMinValid',
+    type: 'integer',
+    default: defaultAwsCredentialsMinValid,
+    min: 0,
+    max: 3000,
+    help: 'seconds AWS credentials must stay valid to be handed out; they are renewed that long before expiry (at most half their lifetime)',
   },
   {
     key: 'pinentry_program',

@@ -52,6 +52,12 @@ function isJwtShaped(value: unknown): value is string {
 /** Latest expiry a reply may carry: 9999-12-31T23:59:59Z, the last instant RFC 3339 can write. */
 const maxEpochSeconds = 253_402_300_799;
 
+/** An AWS key, secret or session token: printable ASCII without spaces, bounded. */
+function isAwsKeyText(limit: number): (value: unknown) => value is string {
+  return (value): value is string =>
+    typeof value === 'string' && value.length > 0 && value.length <= limit && /^[!-~]+$/.test(value);
+}
+
 function isEpochSeconds(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maxEpochSeconds;
 }
@@ -108,6 +114,22 @@ function declareRequests() {
         ],
       },
       'a malformed get request',
+    ),
+    /** AWS credentials of the profile's identity pool (signing in or refreshing first, as get does). */
+    'aws-credentials': object(
+      {
+        v: version,
+        op: constant('aws-credentials'),
+        profile: profileField,
+        abilities: [abilities, 'abilities must be {tty: boolean, commands: boolean}'],
+        timeout: [
+          optional(
+            is<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= maxTimeoutSeconds),
+          ),
+          `timeout must be a number of seconds above 0 and at most ${maxTimeoutSeconds}`,
+        ],
+      },
+      'a malformed aws-credentials request',
     ),
     /** Revoke at Cognito, then delete here; `local`: delete here only. */
     logout: object(
@@ -254,6 +276,8 @@ function declareDaemonMessages() {
       accessExpiresAt: optional(epochSeconds),
       nextRefreshAt: optional(epochSeconds),
       lastError: optional(string),
+      /** When the AWS credentials held expire (never the keys). */
+      awsCredentialsExpiresAt: optional(epochSeconds),
     },
     'a malformed status',
   );
@@ -311,6 +335,17 @@ function declareDaemonMessages() {
           expiresAt: [epochSeconds, 'a token without a valid expiry'],
         },
         'a malformed get result',
+      ),
+      'aws-credentials': object(
+        {
+          ...resultHead,
+          op: constant('aws-credentials'),
+          accessKeyId: [is<string>(isAwsKeyText(128)), 'an access key ID of the wrong form'],
+          secretAccessKey: [is<string>(isAwsKeyText(1024)), 'a secret access key of the wrong form'],
+          sessionToken: [is<string>(isAwsKeyText(16 * 1024)), 'a session token of the wrong form'],
+          expiresAt: [epochSeconds, 'credentials without a valid expiry'],
+        },
+        'a malformed aws-credentials result',
       ),
       logout: object(
         { ...resultHead, op: constant('logout'), revoked: boolean, deleted: boolean },

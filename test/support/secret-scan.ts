@@ -4,7 +4,8 @@
  * directory...) is scanned for every secret the environment saw:
  * - anything shaped like a JWT segment (header or claims, `eyJ...`), whichever token it came from;
  * - each token the command line printed, and each of its three segments (a signature alone is a leak too);
- * - what the store holds at the end (id, access and refresh tokens, device passwords), unsealed read-only;
+ * - what the store holds at the end (id, access and refresh tokens, device passwords, AWS credentials),
+ *   unsealed read-only;
  * - the passwords, codes and secrets a test passed in (environment variables named like PW, PASS, SECRET,
  *   CODE, OTP, and the literal outputs of countingCommand), and client_secret values in the config.
  * Files the test wrote itself (config.toml, its command scripts and run counters) are not cog-token's and are
@@ -71,6 +72,14 @@ function storedSecrets(env: Scannable): string[] {
         device_password: Buffer;
       }[]) {
         open(row.profile, 'device_password', row.device_password);
+      }
+    }
+    const hasAws = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'aws_credentials'").get();
+    if (hasAws) {
+      for (const row of db.prepare('SELECT * FROM aws_credentials').all() as Record<string, unknown>[]) {
+        for (const field of ['access_key_id', 'secret_access_key', 'session_token']) {
+          open(String(row.profile), field, row[field] as Buffer | null);
+        }
       }
     }
   } catch {

@@ -109,7 +109,9 @@ async function world() {
     keyStore: 'file',
     clock,
   });
-  const daemon = profileUseCases(new ConfigSource(file), store, new FakeCognito(clock), clock, domain);
+  const daemon = profileUseCases(new ConfigSource(file), store, new FakeCognito(clock), clock, {
+    managedLogin: domain,
+  });
   cleanup = () => {
     daemon.shutdown();
     store.close();

@@ -16,6 +16,7 @@ import {
   type SignInStart,
 } from '../../src/daemon/cognito-gateway.js';
 import { ConfigSource } from '../../src/daemon/config-source.js';
+import type { IdentityGateway } from '../../src/daemon/identity-gateway.js';
 import type { Asker, AskOutcome } from '../../src/daemon/profiles/sign-in-flight.js';
 import { profileUseCases } from '../../src/daemon/profiles/use-cases.js';
 import { type RefreshApi, TokenStore } from '../../src/daemon/token-store.js';
@@ -171,7 +172,7 @@ export interface World {
 }
 
 /** A daemon's profile logic for profile `dev` (USER_PASSWORD_AUTH), on a fake clock and a fake Cognito. */
-export function world(extra: Record<string, string | number> = {}): World {
+export function world(extra: Record<string, string | number> = {}, identity?: IdentityGateway): World {
   const dir = mkdtempSync(join(tmpdir(), 'cog-unit-'));
   const file = join(dir, 'config.toml');
   const configure = (more: Record<string, string | number> = {}) => {
@@ -191,7 +192,7 @@ export function world(extra: Record<string, string | number> = {}): World {
     keyStore: 'file',
     clock,
   });
-  const daemon = profileUseCases(config, store, cognito, clock);
+  const daemon = profileUseCases(config, store, cognito, clock, { identity });
   return {
     clock,
     cognito,

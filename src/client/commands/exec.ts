@@ -2,8 +2,9 @@
 import { checkMinValid, profileArg } from '../get/arg-checks.js';
 import { defineCommand } from '../get/runner.js';
 import { say } from '../get/say.js';
-import { getToken } from '../requests.js';
+import { getAwsCredentials, getToken } from '../requests.js';
 import { checkCommand, runWithEnv } from '../run-with-env.js';
+import { awsEnvironment } from './aws-credentials.js';
 import { tokenOptions } from './get.js';
 
 export const exec = defineCommand({
@@ -16,6 +17,11 @@ export const exec = defineCommand({
       .positional('profile', { type: 'string', demandOption: true })
       .positional('command', { type: 'string', array: true, describe: 'the command, after --' })
       .options(tokenOptions)
+      .option('aws', {
+        type: 'boolean',
+        describe:
+          "also set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION (the profile's identity pool)",
+      })
       .option('input', {
         type: 'boolean',
         default: true,
@@ -36,9 +42,13 @@ export const exec = defineCommand({
       ...(args.minValid !== undefined ? { minValid: args.minValid } : {}),
       noInput: args.input === false,
     });
+    const aws = args.aws
+      ? awsEnvironment(await getAwsCredentials(profile, { noInput: args.input === false }))
+      : {};
     const result = await runWithEnv(command, {
       COG_TOKEN: r.token,
       COG_TOKEN_EXPIRES_AT: String(r.expiresAt),
+      ...aws,
     });
     if (result.error) say(result.error);
     return result.status;

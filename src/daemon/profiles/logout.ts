@@ -38,6 +38,7 @@ export async function logout(parts: Parts, name: string, options: { local?: bool
   const deleted = tokens !== undefined || parts.profiles.store.names().includes(name);
   parts.profiles.apply(p, { type: 'logged-out' });
   parts.profiles.store.delete(name);
+  parts.awsCredentials.forget(name);
   log.info(
     `profile ${name}: signed out${revoked ? '; refresh token revoked' : options.local ? ' here only' : ''}`,
   );

@@ -3,12 +3,14 @@ import { type Config, type ProfileConfig, profileIdentity } from '../../shared/c
 import { messageOf } from '../../shared/errors.js';
 import type { ProfileStatus, ProfileState as Shown } from '../../shared/protocol.js';
 import type { Clock } from '../clock.js';
+import type { AwsCredentialsUseCase } from './aws-credentials.js';
 import { type Profiles, storedState } from './profiles.js';
 import { heldTokens, type ProfileState, settled } from './state.js';
 
 export function profileStatuses(
   profiles: Profiles,
   clock: Clock,
+  aws?: Pick<AwsCredentialsUseCase, 'expiresAt'>,
 ): { profiles: ProfileStatus[]; configError?: string } {
   let config: Pick<Config, 'profiles' | 'broken'> = { profiles: new Map(), broken: new Map() };
   let configError: string | undefined;
@@ -31,7 +33,11 @@ export function profileStatuses(
       if (error) return signedOut(name, error.message);
       if (!p) return signedOut(name, 'not in the config file');
       try {
-        return describe(p, current(profiles, p), clock.now());
+        const awsExpiresAt = aws?.expiresAt(p);
+        return {
+          ...describe(p, current(profiles, p), clock.now()),
+          ...(awsExpiresAt !== undefined ? { awsCredentialsExpiresAt: awsExpiresAt } : {}),
+        };
       } catch (error) {
         return signedOut(name, messageOf(error));
       }

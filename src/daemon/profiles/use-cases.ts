@@ -3,8 +3,11 @@ import type { Clock } from '../clock.js';
 import type { CognitoGateway } from '../cognito-gateway.js';
 import type { ConfigSource } from '../config-source.js';
 import { HttpManagedLoginGateway } from '../http-managed-login-gateway.js';
+import type { IdentityGateway } from '../identity-gateway.js';
 import type { ManagedLoginGateway } from '../managed-login-gateway.js';
+import { SdkIdentityGateway } from '../sdk-identity-gateway.js';
 import type { TokenStore } from '../token-store.js';
+import { AwsCredentialsUseCase } from './aws-credentials.js';
 import { ClientSecrets } from './client-secret.js';
 import { Devices } from './devices.js';
 import { GetToken } from './get-token.js';
@@ -26,6 +29,7 @@ export interface Parts {
   signIns: SignIns;
   /** A user pool's domain (managed login): auth_flow BROWSER signs in, and may refresh and revoke, there. */
   managedLogin: ManagedLoginGateway;
+  awsCredentials: AwsCredentialsUseCase;
 }
 
 export type UseCases = ReturnType<typeof profileUseCases>;
@@ -35,8 +39,10 @@ export function profileUseCases(
   store: TokenStore,
   gateway: CognitoGateway,
   clock: Clock,
-  managedLogin: ManagedLoginGateway = new HttpManagedLoginGateway(),
+  adaptors: { managedLogin?: ManagedLoginGateway; identity?: IdentityGateway } = {},
 ) {
+  const managedLogin = adaptors.managedLogin ?? new HttpManagedLoginGateway();
+  const identity = adaptors.identity ?? new SdkIdentityGateway();
   const parts = {
     store,
     gateway,
@@ -50,15 +56,23 @@ export function profileUseCases(
   parts.signIns = new SignIns(parts);
   const scheduler = new Scheduler(parts);
   const getToken = new GetToken(parts);
+  parts.awsCredentials = new AwsCredentialsUseCase(parts, getToken, identity);
   return {
     profiles: parts.profiles,
     get: getToken.get.bind(getToken),
     invalidate: getToken.invalidate.bind(getToken),
     devices: parts.devices.list.bind(parts.devices),
     logout: (name: string, options?: { local?: boolean }) => logout(parts, name, options),
-    status: () => profileStatuses(parts.profiles, clock),
+    awsCredentials: parts.awsCredentials.get.bind(parts.awsCredentials),
+    status: () => profileStatuses(parts.profiles, clock, parts.awsCredentials),
     /** Loads the stored profiles the config names and schedules their refreshes. */
-    resume: () => scheduler.resumeAll(store.names()),
-    shutdown: () => scheduler.shutdown(),
+    resume: () => {
+      scheduler.resumeAll(store.names());
+      parts.awsCredentials.resume(store.names());
+    },
+    shutdown: () => {
+      scheduler.shutdown();
+      parts.awsCredentials.shutdown();
+    },
   };
 }

@@ -121,7 +121,7 @@ export class Connection implements Asker {
     }
     this.busy = true;
     this.clock.clearTimer(this.idleTimer);
-    if (request.op === 'get') this.abilities = request.abilities;
+    if (request.op === 'get' || request.op === 'aws-credentials') this.abilities = request.abilities;
     this.handler
       .handle(request, this)
       .catch((error: unknown) => errorReply(error))

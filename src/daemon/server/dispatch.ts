@@ -43,6 +43,19 @@ export function dispatcher(d: Served): RequestHandler {
           );
           return result('get', { token: r.token, kind: r.kind, expiresAt: r.expiresAt }, r.warnings);
         }
+        case 'aws-credentials': {
+          const r = await d.notices.around(request.profile, () =>
+            d.open().awsCredentials(request.profile, asker, request),
+          );
+          const c = r.credentials;
+          const fields = {
+            accessKeyId: c.accessKeyId,
+            secretAccessKey: c.secretAccessKey,
+            sessionToken: c.sessionToken,
+            expiresAt: c.expiresAt,
+          };
+          return result('aws-credentials', fields, r.warnings);
+        }
         case 'logout': {
           const r = await d.open().logout(request.profile, { local: request.local === true });
           return result('logout', { revoked: r.revoked, deleted: r.deleted }, r.warnings);
