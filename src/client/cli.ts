@@ -16,6 +16,7 @@ import { get } from './commands/get.js';
 import { gitCredentialCommand } from './commands/git-credential.js';
 import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
+import { profiles } from './commands/profiles.js';
 import { reload } from './commands/reload.js';
 import { service } from './commands/service.js';
 import { status } from './commands/status.js';
@@ -30,6 +31,7 @@ const commands: readonly Command[] = [
   login,
   logout,
   devices,
+  profiles,
   status,
   stop,
   reload,
