@@ -30,6 +30,8 @@ export interface ProfileKey {
   readonly flagHelp?: string;
   /** `configure` asks for it on the terminal, with this label, when no flag gives it. */
   readonly question?: string;
+  /** A change of it needs a new sign-in: `configure` then says to run `cog-token login`. */
+  readonly signIn?: true;
 }
 
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -57,6 +59,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flag: 'region',
     flagHelp: "default: the pool ID's prefix",
     question: 'Region',
+    signIn: true,
   },
   {
     key: 'user_pool_id',
@@ -68,6 +71,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flag: 'user-pool-id',
     flagHelp: 'e.g. eu-west-1_AbCdEf',
     question: 'User pool ID',
+    signIn: true,
   },
   {
     key: 'client_id',
@@ -79,6 +83,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flag: 'client-id',
     flagHelp: 'the app client ID',
     question: 'App client ID',
+    signIn: true,
   },
   {
     key: 'username',
@@ -88,6 +93,7 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'the user who signs in',
     flag: 'username',
     question: 'Username',
+    signIn: true,
   },
   {
     key: 'auth_flow',
@@ -99,6 +105,7 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'USER_SRP_AUTH: the password never leaves this machine; USER_PASSWORD_AUTH where the app client allows only that',
     flag: 'auth-flow',
     question: 'Sign-in flow (USER_SRP_AUTH or USER_PASSWORD_AUTH)',
+    signIn: true,
   },
   {
     key: 'endpoint',
@@ -108,6 +115,7 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'VPC/FIPS endpoints, emulators (https; http only for localhost)',
     flag: 'endpoint',
     flagHelp: 'a Cognito endpoint URL (VPC, FIPS, emulator)',
+    signIn: true,
   },
   {
     key: 'token',
@@ -142,6 +150,8 @@ export const profileKeys: readonly ProfileKey[] = [
     min: 1,
     max: maxCommandTimeout,
     help: 'seconds password_command, mfa_command, client_secret_command or a pinentry may take before they are killed',
+    flag: 'command-timeout',
+    flagHelp: 'seconds (1 to 3600)',
   },
   {
     key: 'refresh_margin',
@@ -150,18 +160,25 @@ export const profileKeys: readonly ProfileKey[] = [
     default: defaultRefreshMargin,
     min: 0,
     help: 'seconds before expiry to refresh (at most a quarter of the lifetime)',
+    flag: 'refresh-margin',
+    flagHelp: 'seconds before expiry',
   },
   {
     key: 'client_secret',
     field: 'clientSecret',
     type: 'string',
     help: "the app client's secret, for app clients with one (or client_secret_command)",
+    flag: 'client-secret',
+    flagHelp: '"-": read it from stdin (never on the command line, where ps shows it)',
+    signIn: true,
   },
   {
     key: 'client_secret_command',
     field: 'clientSecretCommand',
     type: 'string',
     help: "prints the app client's secret (run by the daemon, kept in memory only)",
+    flag: 'client-secret-command',
+    signIn: true,
   },
   {
     key: 'mfa_preference',
@@ -170,6 +187,7 @@ export const profileKeys: readonly ProfileKey[] = [
     choices: mfaTypes,
     notAChoice: () => `must be one of ${mfaTypes.join(', ')}`,
     help: 'which MFA to pick when Cognito offers a choice: SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP',
+    flag: 'mfa-preference',
   },
   {
     key: 'remember_device',
@@ -177,6 +195,8 @@ export const profileKeys: readonly ProfileKey[] = [
     type: 'boolean',
     default: true,
     help: 'confirm this machine as a remembered device (skips MFA where the pool allows)',
+    flag: 'remember-device',
+    flagHelp: 'true or false',
   },
   {
     key: 'hosts',
@@ -185,7 +205,7 @@ export const profileKeys: readonly ProfileKey[] = [
     default: [],
     help: 'where the tokens go as a git credential: exact hosts, or wildcards inside one registrable domain',
     flag: 'host',
-    flagHelp: 'a host git may use this profile for',
+    flagHelp: 'a host git may use this profile for (replaces the list; --add-host adds to it)',
   },
   {
     key: 'header_prefix',
@@ -200,6 +220,7 @@ export const profileKeys: readonly ProfileKey[] = [
     field: 'pinentryProgram',
     type: 'string',
     help: 'program that asks for secrets when there is no terminal (also a top-level key for every profile)',
+    flag: 'pinentry-program',
   },
 ];
 

@@ -4,14 +4,7 @@
  * declared with `defineCommand` and return their exit status; cli.ts lists them.
  */
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import {
-  CogTokenError,
-  type ErrorCode,
-  ExitStatus,
-  exitStatusFor,
-  isErrorCode,
-  messageOf,
-} from '../../shared/errors.js';
+import { type ErrorCode, ExitStatus, exitStatusFor, isErrorCode, messageOf } from '../../shared/errors.js';
 import { say } from './say.js';
 
 /**
