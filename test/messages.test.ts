@@ -3,6 +3,8 @@
  * is one line on stderr that says what to type, nothing on stdout, exit 2; help shows the config path, the
  * environment and the exit statuses. Driven through the real command line (dist/client/main.js).
  */
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
 import type { CogEnv } from './support/cog.js';
@@ -223,5 +225,43 @@ describe('help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^cog-token completion\n\nPrint a completion script/);
     expect(r.stdout).not.toContain('###-begin-cog-token-completions-###');
+  });
+});
+
+describe("a shell whose config file is not the running daemon's", () => {
+  it('says which file the daemon reads and how to switch (stop, then run again)', async () => {
+    const env = newEnv();
+    // The daemon starts from a shell without COG_TOKEN_CONFIG: it reads the default file.
+    const first = await env.run(['get', 'dev', '--no-input']);
+    expect(first.code).toBe(ExitStatus.needsSignIn);
+    const other = join(env.root, 'other.toml');
+    writeFileSync(
+      other,
+      '[profiles.ops]\nuser_pool_id = "eu-west-1_Ops"\nclient_id = "c9"\nusername = "alice"\n',
+      { mode: 0o600 },
+    );
+    const r = await env.run(['get', 'ops'], { env: { COG_TOKEN_CONFIG: other } });
+    expect(r).toEqual({
+      code: ExitStatus.usage,
+      stdout: '',
+      stderr: `cog-token: profile ops: the running daemon reads ${env.configFile}, not ${other} (this shell's COG_TOKEN_CONFIG or default): run: cog-token stop, then run the command again (a daemon started from this shell reads its file)\n`,
+    });
+    // Done as it says: the next get starts a daemon that reads the shell's file.
+    expect((await env.run(['stop'], { env: { COG_TOKEN_CONFIG: other } })).code).toBe(0);
+    const after = await env.run(['get', 'ops', '--no-input'], { env: { COG_TOKEN_CONFIG: other } });
+    expect(after.code).toBe(ExitStatus.needsSignIn);
+    expect(after.stderr).toMatch(/^cog-token: profile ops: a sign-in is needed/);
+  });
+
+  it('the same file named another way (a symbolic link) is no mismatch', async () => {
+    const env = newEnv();
+    await env.run(['get', 'dev', '--no-input']);
+    const link = join(env.root, 'link.toml');
+    symlinkSync(env.configFile, link);
+    const r = await env.run(['get', 'devv'], { env: { COG_TOKEN_CONFIG: link } });
+    expect(r.code).toBe(ExitStatus.usage);
+    expect(r.stderr).toMatch(
+      /^cog-token: profile devv: no such profile in .*: did you mean dev\? \(profiles: dev, web\)\n$/,
+    );
   });
 });
