@@ -53,6 +53,7 @@ const foreign: Record<string, string> = {
   now: 'systemctl',
   'allow-scripts': 'npm',
   'dangerously-allow-all-scripts': 'npm',
+  'get-yargs-completions': 'yargs (what the completion script runs)',
 };
 
 /** The benchmark's own options (src/bench/main.ts reads them with option('name')): in src/bench, or beside "bench". */

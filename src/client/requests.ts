@@ -159,7 +159,8 @@ async function refuseOtherConfig(paths: Paths, profile: string, error: unknown):
     {
       profile,
       problem: `the running daemon reads ${daemonFile}, not ${paths.configFile} (this shell's COG_TOKEN_CONFIG or default)`,
-      remedy: 'run: cog-token stop, then run the command again (a daemon started from this shell reads its file)',
+      remedy:
+        'run: cog-token stop, then run the command again (a daemon started from this shell reads its file)',
     },
     { cause: error },
   );

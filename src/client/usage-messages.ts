@@ -60,7 +60,7 @@ function dashed(name: string): string {
   return name.length === 1 ? `-${name}` : `--${name}`;
 }
 
-/** Whether `name` was typed as an option (`--name`, `--name=...`, `-n`, or inside `-abc`). */
+/** Whether `name` was typed as an option: after two dashes (with or without `=value`), or one letter after one. */
 function typedAsOption(name: string, argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
   return (end === -1 ? argv : argv.slice(0, end)).some(
