@@ -134,7 +134,12 @@ describe('usage errors say what to type', () => {
     await usageError(
       env,
       ['get', 'dev', '--format'],
-      'get: --format needs a value: see cog-token get --help',
+      'get: --format needs a value: type one of token, header, json, env, kubectl after it',
+    );
+    await usageError(
+      env,
+      ['configure', 'dev', '--auth-flow'],
+      'configure: --auth-flow needs a value: type one of USER_SRP_AUTH, USER_PASSWORD_AUTH after it',
     );
     await usageError(
       env,
@@ -215,6 +220,11 @@ describe('help', () => {
     expect(service.stdout).toMatch(/install: write\s+the unit files/);
     expect(service.stdout).toMatch(/uninstall: remove\s+them/);
     expect(service.stdout).toMatch(/status: whether they\s+are installed/);
+    const zero = await env.run(['exec', 'dev', '--timeout', '0', '--', 'true']);
+    expect(zero.code).toBe(ExitStatus.usage);
+    expect(zero.stderr).toMatch(
+      /^cog-token: --timeout takes a number of seconds above 0, at most \d+: e\.g\. --timeout 10\n$/,
+    );
     const exec = await env.run(['exec', '--help']);
     expect(exec.stdout).toMatch(/--timeout +seconds to wait for Cognito/);
   });

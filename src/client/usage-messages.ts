@@ -4,8 +4,10 @@
  * Every message is a usage error (exit 2) naming the command it is about.
  */
 import { CogTokenError } from '../shared/errors.js';
+import { profileKeys } from '../shared/profile-keys.js';
 import { closestProfile } from '../shared/profile-suggest.js';
 import { clientConfig } from './client-config.js';
+import { formats } from './get/output-formats.js';
 
 /** The form of each command that takes words, as the user types it. */
 const forms: Record<string, string> = {
@@ -39,6 +41,14 @@ const synonyms: Record<string, string> = {
   version: '--version',
   help: '--help',
 };
+
+/** The values an option takes, when they are a fixed list: `get`'s formats, and the key table's choices. */
+function choicesOf(option: string): readonly string[] | undefined {
+  if (option === 'format') return formats;
+  if (option === 'unset') return profileKeys.filter((k) => !k.required).map((k) => k.key);
+  const spec = profileKeys.find((k) => (k.flag ?? k.key.replaceAll('_', '-')) === option);
+  return spec?.choices ?? (spec?.type === 'boolean' ? ['true', 'false'] : undefined);
+}
 
 /** The configured profile names, for a message; none when the config cannot be read. */
 function profileList(): string {
@@ -142,7 +152,12 @@ export function usageError(
   const following = /^Not enough arguments following: (.*)$/s.exec(message);
   if (following) {
     const name = (following[1] as string).trim();
-    return usage(known, `${dashed(name)} needs a value`, `see ${help}`);
+    const choices = choicesOf(name);
+    return usage(
+      known,
+      `${dashed(name)} needs a value`,
+      choices !== undefined ? `type one of ${choices.join(', ')} after it` : `see ${help}`,
+    );
   }
 
   const required = /^Missing required arguments?: (.*)$/s.exec(message);
