@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitStatus } from '../src/shared/errors.js';
+import { closestProfile, unknownProfile } from '../src/shared/profile-suggest.js';
 import type { CogEnv } from './support/cog.js';
 import { trackedEnvs } from './support/suite.js';
 
@@ -159,5 +160,41 @@ describe('an unknown profile, from any command that takes one', () => {
       stdout: '',
       stderr: `cog-token: profile dev: there is no config file (${missing}): run: cog-token configure dev\n`,
     });
+  });
+});
+
+describe('the nearest profile name', () => {
+  const names = ['dev', 'prod', 'staging', 'web-eu', 'web-us'];
+
+  it('is offered for a typo: one edit in a short name, more in a long one, a swap counting as one', () => {
+    expect(closestProfile('dve', names)).toBe('dev');
+    expect(closestProfile('PROD', names)).toBe('prod');
+    expect(closestProfile('stagin', names)).toBe('staging');
+    expect(closestProfile('stgaing', names)).toBe('staging');
+    expect(closestProfile('web-uss', names)).toBe('web-us');
+  });
+
+  it('is not offered for a name like none of them', () => {
+    expect(closestProfile('production', names)).toBeUndefined();
+    expect(closestProfile('x', names)).toBeUndefined();
+    expect(closestProfile('dev', [])).toBeUndefined();
+  });
+
+  it('the message: a missing file, an empty one, a guess, or the list', () => {
+    const file = '/home/a/.config/cog-token/config.toml';
+    expect(unknownProfile('dev', file, [], true)).toEqual({
+      problem: `there is no config file (${file})`,
+      remedy: 'run: cog-token configure dev',
+    });
+    expect(unknownProfile('dev', file, [], false)).toEqual({
+      problem: `${file} holds no profile`,
+      remedy: 'run: cog-token configure dev',
+    });
+    expect(unknownProfile('prd', file, names, false).remedy).toBe(
+      'did you mean prod? (profiles: dev, prod, staging, web-eu, web-us)',
+    );
+    expect(unknownProfile('ops', file, names, false).remedy).toBe(
+      'use one of them (profiles: dev, prod, staging, web-eu, web-us), or run: cog-token configure ops',
+    );
   });
 });
