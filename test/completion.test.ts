@@ -83,6 +83,32 @@ describe('cog-token completion', () => {
     expect(service.filter((w) => !w.startsWith('-'))).toEqual(['install', 'status', 'uninstall']);
   });
 
+  it('after an option, its choices, never profile names; profiles only where a profile goes', async () => {
+    const env = newEnv();
+    expect(await complete(env, 'cog-token', 'get', '--format', '')).toEqual([
+      'env',
+      'header',
+      'json',
+      'kubectl',
+      'token',
+    ]);
+    expect(await complete(env, 'cog-token', 'get', 'dev', '--token', '')).toEqual(['access', 'id']);
+    expect(await complete(env, 'cog-token', 'exec', '--token', 'a')).toEqual(['access']);
+    expect(await complete(env, 'cog-token', 'configure', 'dev', '--auth-flow', '')).toEqual([
+      'USER_PASSWORD_AUTH',
+      'USER_SRP_AUTH',
+    ]);
+    // A flag takes no value: the profile still goes after it.
+    expect(await complete(env, 'cog-token', 'get', '--no-input', '')).toEqual(['dev', 'draft', 'prod']);
+    // The value of --format given, the profile is next.
+    expect(await complete(env, 'cog-token', 'get', '--format', 'json', 'p')).toEqual(['prod']);
+    // A profile given: no second one.
+    const after = await complete(env, 'cog-token', 'get', 'dev', '');
+    expect(after).not.toContain('prod');
+    // A command that takes no profile gets none.
+    expect(await complete(env, 'cog-token', 'status', '')).not.toContain('dev');
+  });
+
   it('no config file: no profile names, and no error', async () => {
     const env = newEnv();
     const r = await runWithInput(process.execPath, [cli, '--get-yargs-completions', 'get', ''], {

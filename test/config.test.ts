@@ -64,6 +64,29 @@ describe('config', () => {
     expect(message).toMatch(pattern);
   });
 
+  it('a TOML error carries the line, the column and the offending line, on one line', () => {
+    const text = `${good}token = id\n`;
+    expect(() => parseConfig(text, file)).toThrow(
+      `${file} is not valid TOML at line 6, column 9: invalid value (line 6: token = id): fix the file`,
+    );
+  });
+
+  it('a TOML error on a line with a secret or a command shows the key, never the value', () => {
+    for (const key of ['client_secret', 'password_command', 'client_secret_command']) {
+      const text = `${good}${key} = "s3cr3t-value\n`;
+      let message = '';
+      try {
+        parseConfig(text, file);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(
+        new RegExp(`at line 6, column \\d+: .*\\(line 6: ${key} = \\(value not shown\\)\\): fix the file$`),
+      );
+      expect(message).not.toContain('s3cr3t');
+    }
+  });
+
   it('a broken profile does not take the others down', () => {
     const config = parseConfig(`${good}\n[profiles.bad]\nusername = "x"\n`, file);
     expect([...config.profiles.keys()]).toEqual(['dev']);

@@ -17,7 +17,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/shared/config.js';
 import { ExitStatus } from '../src/shared/errors.js';
+import { profileKeys } from '../src/shared/profile-keys.js';
 import { type CogEnv, cli } from './support/cog.js';
+import { runWithInput } from './support/run-with-input.js';
 import { Cleanups, emulatorSuite } from './support/suite.js';
 import { Tmux } from './support/tmux.js';
 
@@ -254,6 +256,244 @@ describe('configure validates before it writes', () => {
       /profile "dev" is not written as a \[profiles\.dev\] table: edit the file by hand/,
     );
     expect(readFileSync(env.configFile, 'utf8')).toBe(inline);
+  });
+});
+
+describe('configure says what comes next, and edits every key', () => {
+  it('"run: cog-token login" only when a sign-in key changed; nothing changed: nothing written', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    const file = env.configFile;
+    const hosts = await env.run(['configure', 'prod', ...flags('--host', 'api.example.com')]);
+    expect(hosts).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `cog-token: profile prod updated in ${file} (hosts); the sign-in stays as it is\n`,
+    });
+    const several = await env.run([
+      'configure',
+      'prod',
+      ...flags(
+        '--header-prefix',
+        'Token',
+        '--command-timeout',
+        '30',
+        '--refresh-margin',
+        '120',
+        '--token',
+        'id',
+      ),
+    ]);
+    expect(several.stderr).toBe(
+      `cog-token: profile prod updated in ${file} (token, command_timeout, refresh_margin, header_prefix); the sign-in stays as it is\n`,
+    );
+    const before = readFileSync(file, 'utf8');
+    const mtime = statSync(file).mtimeMs;
+    const same = await env.run(['configure', 'prod', ...flags('--host', 'api.example.com', '--token', 'id')]);
+    expect(same).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `cog-token: profile prod unchanged in ${file} (nothing was written)\n`,
+    });
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(statSync(file).mtimeMs).toBe(mtime);
+    for (const [flag, value, flow] of [
+      ['--username', 'bob', 'USER_SRP_AUTH'],
+      ['--client-id', 'other', 'USER_SRP_AUTH'],
+      ['--auth-flow', 'USER_PASSWORD_AUTH', 'USER_PASSWORD_AUTH'],
+      ['--endpoint', 'https://cognito.example.com', 'USER_PASSWORD_AUTH'],
+      ['--client-secret-command', 'pass show app/secret', 'USER_PASSWORD_AUTH'],
+    ]) {
+      const r = await env.run(['configure', 'prod', ...flags(flag as string, value as string)]);
+      expect(r.stderr, flag).toBe(
+        `cog-token: profile prod updated in ${file} (pool eu-west-1_XyZ12 in eu-west-1, ${flow}): run: cog-token login prod\n`,
+      );
+    }
+  });
+
+  it('writes whole numbers and booleans bare, and every key of the key table has a flag', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    const r = await env.run([
+      'configure',
+      'with.dot',
+      ...flags(
+        '--command-timeout',
+        '90',
+        '--remember-device',
+        'false',
+        '--mfa-preference',
+        'EMAIL_OTP',
+        '--pinentry-program',
+        'pinentry-tty',
+        '--mfa-command',
+        'otp dev',
+      ),
+    ]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(env.configFile, 'utf8')).toBe(
+      original.replace(
+        'username = "bob"\n',
+        'username = "bob"\nmfa_command = "otp dev"\ncommand_timeout = 90\nmfa_preference = "EMAIL_OTP"\nremember_device = false\npinentry_program = "pinentry-tty"\n',
+      ),
+    );
+    const p = parseConfig(readFileSync(env.configFile, 'utf8'), env.configFile).profiles.get('with.dot');
+    expect(p).toMatchObject({ commandTimeout: 90, rememberDevice: false, mfaPreference: 'EMAIL_OTP' });
+    const help = await env.run(['configure', '--help']);
+    for (const k of profileKeys) expect(help.stdout, k.key).toContain(`--${k.flag}`);
+    for (const flag of ['--add-host', '--unset', '--delete', '--yes']) expect(help.stdout).toContain(flag);
+    const bad = await env.run(['configure', 'with.dot', ...flags('--refresh-margin', 'soon')]);
+    expect(bad).toEqual({
+      code: ExitStatus.usage,
+      stdout: '',
+      stderr:
+        'cog-token: configure with.dot: refresh_margin = "soon" is not a whole number of seconds: correct it and run configure again\n',
+    });
+  });
+
+  it('--client-secret reads the secret from stdin, never from the command line', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    const refused = await env.run(['configure', 'prod', ...flags('--client-secret', 'abc123')]);
+    expect(refused.code).toBe(ExitStatus.usage);
+    expect(refused.stderr).toMatch(/--client-secret takes "-" and reads the secret from stdin/);
+    expect(readFileSync(env.configFile, 'utf8')).toBe(original);
+    const r = await runWithInput(
+      process.execPath,
+      [cli, 'configure', 'prod', '--no-input', '--client-secret', '-'],
+      {
+        env: env.env,
+        input: 'from-stdin-secret\n',
+      },
+    );
+    expect(r.stderr).toMatch(/updated in .*: run: cog-token login prod\n$/);
+    expect(r.stderr).not.toContain('from-stdin-secret');
+    expect(readFileSync(env.configFile, 'utf8')).toBe(
+      original.replace(
+        'header_prefix = "Bearer"\n',
+        'header_prefix = "Bearer"\nclient_secret = "from-stdin-secret"\n',
+      ),
+    );
+  });
+
+  it('--add-host adds to the list (once), --host replaces it', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    const add = await env.run([
+      'configure',
+      'dev',
+      ...flags('--add-host', 'git.example.com', '--add-host', 'API.dev.example.com'),
+    ]);
+    expect(add.code).toBe(0);
+    expect(
+      parseConfig(readFileSync(env.configFile, 'utf8'), env.configFile).profiles.get('dev')?.hosts,
+    ).toEqual([
+      'api.dev.example.com',
+      'a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com',
+      'git.example.com',
+    ]);
+    await env.run(['configure', 'dev', ...flags('--host', 'only.example.com')]);
+    await env.run(['configure', 'dev', ...flags('--add-host', 'two.example.com')]);
+    expect(
+      parseConfig(readFileSync(env.configFile, 'utf8'), env.configFile).profiles.get('dev')?.hosts,
+    ).toEqual(['only.example.com', 'two.example.com']);
+  });
+
+  it('--unset removes a key, its comments and the other lines kept; a required key cannot be unset', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    const r = await env.run([
+      'configure',
+      'dev',
+      ...flags('--unset', 'hosts', '--unset', 'password_command'),
+    ]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `cog-token: profile dev updated in ${env.configFile} (password_command, hosts); the sign-in stays as it is\n`,
+    });
+    const hostsBlock = original.slice(
+      original.indexOf('hosts = ['),
+      original.indexOf(']\n', original.indexOf('hosts = [')) + 2,
+    );
+    expect(readFileSync(env.configFile, 'utf8')).toBe(
+      original.replace(hostsBlock, '').replace('password_command = "pass show cognito/dev"\n', ''),
+    );
+    const again = await env.run(['configure', 'dev', ...flags('--unset', 'hosts')]);
+    expect(again.stderr).toBe(
+      `cog-token: profile dev unchanged in ${env.configFile} (nothing was written)\n`,
+    );
+    const required = await env.run(['configure', 'dev', ...flags('--unset', 'username')]);
+    expect(required.code).toBe(ExitStatus.usage);
+    expect(required.stderr).toMatch(
+      /^cog-token: configure: --unset "username" is not one of region, auth_flow, .*\n$/,
+    );
+    const both = await env.run(['configure', 'dev', ...flags('--unset', 'token', '--token', 'id')]);
+    expect(both.stderr).toBe('cog-token: configure dev: token both set and unset: give one of the two\n');
+  });
+
+  it('--delete without a terminal refuses unless --yes; with it, removes the table and its heading comment only', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    const refused = await env.run(['configure', 'prod', '--delete']);
+    expect(refused).toEqual({
+      code: ExitStatus.usage,
+      stdout: '',
+      stderr:
+        'cog-token: configure prod --delete: there is no terminal to confirm on: run: cog-token configure prod --delete --yes\n',
+    });
+    expect(readFileSync(env.configFile, 'utf8')).toBe(original);
+    const r = await env.run(['configure', 'prod', '--delete', '--yes']);
+    expect(r).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `cog-token: profile prod removed from ${env.configFile}\n`,
+    });
+    const prodTable = original.slice(
+      original.indexOf('# production: careful'),
+      original.indexOf('[profiles."with.dot"]'),
+    );
+    expect(readFileSync(env.configFile, 'utf8')).toBe(original.replace(prodTable, ''));
+    const last = await env.run(['configure', 'with.dot', '--delete', '--yes']);
+    expect(last.code).toBe(0);
+    expect(readFileSync(env.configFile, 'utf8')).toBe(
+      original
+        .replace(prodTable, '')
+        .replace(
+          '[profiles."with.dot"]\nuser_pool_id = "us-east-1_Qq1"\nclient_id = "3example"\nusername = "bob"\n',
+          '',
+        ),
+    );
+    const unknown = await env.run(['configure', 'dve', '--delete', '--yes']);
+    expect(unknown.code).toBe(ExitStatus.usage);
+    expect(unknown.stderr).toMatch(
+      /^cog-token: profile dve: no such profile in .*: did you mean dev\? \(profiles: dev\)\n$/,
+    );
+    const mixed = await env.run(['configure', 'dev', '--delete', '--username', 'x']);
+    expect(mixed.stderr).toBe(
+      'cog-token: configure dev --delete: --username cannot go with --delete: run: cog-token configure dev --delete\n',
+    );
+  });
+
+  it('--delete on a terminal asks first: n keeps the profile, y removes it', async () => {
+    const env = newEnv();
+    env.writeConfig(original);
+    for (const [answer, kept] of [
+      ['n', true],
+      ['y', false],
+    ] as const) {
+      const tmux = await Tmux.start(`'${process.execPath}' '${cli}' configure prod --delete; echo "rc=$?"`, {
+        env: env.env,
+      });
+      cleanups.push(() => tmux.kill());
+      await tmux.waitFor(/Remove profile prod from .*config\.toml\? \[y\/N\] ?$/m);
+      await tmux.type(answer);
+      await tmux.enter();
+      await tmux.waitFor(
+        kept ? /profile prod kept \(nothing was written\)\s+rc=0/ : /profile prod removed from .*\s+rc=0/,
+      );
+      expect(readFileSync(env.configFile, 'utf8').includes('[profiles.prod]')).toBe(kept);
+    }
   });
 });
 

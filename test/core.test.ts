@@ -266,7 +266,11 @@ describe('failures', () => {
       ExitStatus.usage,
       /config\.toml: profile "broken": missing key "client_id"/,
     );
-    expectFailure(await env.run(['get', 'nope']), ExitStatus.usage, /profile nope is not in .*config\.toml/);
+    expectFailure(
+      await env.run(['get', 'nope']),
+      ExitStatus.usage,
+      /profile nope: no such profile in .*config\.toml/,
+    );
     const pid = (await env.daemonPids())[0];
     const token = expectToken(await env.run(['get', 'dev'], { env: pwEnv }));
 

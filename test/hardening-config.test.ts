@@ -97,7 +97,7 @@ describe('bad configuration', () => {
     expect(await request(env.socketFile, { v: 1, op: 'reload' })).toMatchObject({ profiles: ['dev'] });
     const gone = await env.run(['get', 'ops', '--no-input']);
     expect(gone.code).toBe(ExitStatus.usage);
-    expect(gone.stderr).toMatch(/profile ops is not in .*config\.toml/);
+    expect(gone.stderr).toMatch(/profile ops: no such profile in .*config\.toml/);
     expect(await env.daemonPids()).toEqual([pid]);
   });
 

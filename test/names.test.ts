@@ -54,6 +54,7 @@ const foreign: Record<string, string> = {
   'allow-scripts': 'npm',
   'dangerously-allow-all-scripts': 'npm',
   'new-window': 'firefox',
+  'get-yargs-completions': 'yargs (what the completion script runs)',
 };
 
 /** The benchmark's own options (src/bench/main.ts reads them with option('name')): in src/bench, or beside "bench". */

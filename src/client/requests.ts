@@ -4,7 +4,9 @@
  * Used by every command (cli.ts) and by `get` when its quick first try (get-command.ts) cannot answer.
  */
 
+import { realpathSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { resolve } from 'node:path';
 import { CogTokenError } from '../shared/errors.js';
 import { type Paths, resolvePaths } from '../shared/paths.js';
 import { encode, protocolVersion, type Request, type Result, type TokenKind } from '../shared/protocol.js';
@@ -132,7 +134,7 @@ export async function getToken(
   },
 ): Promise<Extract<Result, { op: 'get' }>> {
   const paths = options.paths ?? resolvePaths();
-  return request(
+  const sent = request(
     paths,
     {
       v: protocolVersion,
@@ -149,5 +151,45 @@ export async function getToken(
       noInput: options.noInput === true,
       ...(options.terminal === false ? { terminal: false } : {}),
     },
+  );
+  try {
+    return await sent;
+  } catch (error) {
+    // A profile the daemon cannot find may be in the file this shell names: say so (a failure only pays this).
+    if ((error as { code?: unknown }).code === 'config') await refuseOtherConfig(paths, profile, error);
+    throw error;
+  }
+}
+
+/** The path as the file system resolves it (symbolic links followed), or as given when it cannot. */
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * When the running daemon reads another config file than this client's (COG_TOKEN_CONFIG set in one shell
+ * and not in the one that started the daemon), throws that, and how to switch, instead of `error`.
+ */
+async function refuseOtherConfig(paths: Paths, profile: string, error: unknown): Promise<void> {
+  let daemonFile: string | undefined;
+  try {
+    daemonFile = (await requestIfRunning(paths, { v: protocolVersion, op: 'status' }))?.status.configFile;
+  } catch {
+    return;
+  }
+  if (daemonFile === undefined || canonical(daemonFile) === canonical(paths.configFile)) return;
+  throw new CogTokenError(
+    'config',
+    {
+      profile,
+      problem: `the running daemon reads ${daemonFile}, not ${paths.configFile} (this shell's COG_TOKEN_CONFIG or default)`,
+      remedy:
+        'run: cog-token stop, then run the command again (a daemon started from this shell reads its file)',
+    },
+    { cause: error },
   );
 }

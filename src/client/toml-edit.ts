@@ -4,10 +4,11 @@
  */
 import { ConfigError } from '../shared/errors.js';
 
-export type TomlValue = string | string[];
+export type TomlValue = string | string[] | number | boolean;
 
-/** TOML basic strings take JSON's escapes. */
+/** TOML basic strings take JSON's escapes; a number or a boolean is written bare. */
 function tomlValue(value: TomlValue): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return Array.isArray(value) ? `[${value.map((v) => JSON.stringify(v)).join(', ')}]` : JSON.stringify(value);
 }
 
@@ -76,6 +77,8 @@ interface KeyLine {
 }
 
 interface Table {
+  /** Index of the header line's first character. */
+  start: number;
   /** Index just past the header line's newline. */
   bodyStart: number;
   keys: KeyLine[];
@@ -126,7 +129,7 @@ export function findTable(text: string, name: string, file: string): Table | und
     contentEnd = after === -1 ? text.length : after + 1;
     pos = contentEnd;
   }
-  return { bodyStart, keys, contentEnd };
+  return { start: m.index, bodyStart, keys, contentEnd };
 }
 
 /**
@@ -164,4 +167,56 @@ export function editProfileText(
   for (const e of edits.sort((a, b) => b.start - a.start))
     out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
+}
+
+/** Index of the first character of the line that holds `index`. */
+function lineStart(text: string, index: number): number {
+  return text.lastIndexOf('\n', index - 1) + 1;
+}
+
+/** Index just past the newline that ends the line holding `index` (the text's end on its last line). */
+function lineEnd(text: string, index: number): number {
+  const eol = text.indexOf('\n', index);
+  return eol === -1 ? text.length : eol + 1;
+}
+
+/**
+ * Removes `keys` from the profile's table: each key's whole line (a multi-line value whole, with its
+ * trailing comment). Other lines, comments included, stay byte for byte. Returns the keys it found.
+ */
+export function removeProfileKeys(
+  text: string,
+  name: string,
+  keys: readonly string[],
+  file: string,
+): { text: string; removed: string[] } {
+  const table = findTable(text, name, file);
+  if (!table) return { text, removed: [] };
+  const lines = table.keys.filter((k) => keys.includes(k.key));
+  let out = text;
+  for (const k of [...lines].sort((a, b) => b.valueStart - a.valueStart)) {
+    out = out.slice(0, lineStart(out, k.valueStart)) + out.slice(lineEnd(out, k.valueEnd));
+  }
+  return { text: out, removed: lines.map((k) => k.key) };
+}
+
+/**
+ * Removes the profile's table: its header, the comment lines right above it (no blank line between) and
+ * every line up to its last key. What follows (blank lines, the next table's own comments) stays.
+ */
+export function removeProfileTable(text: string, name: string, file: string): string | undefined {
+  const table = findTable(text, name, file);
+  if (!table) return undefined;
+  let start = table.start;
+  while (start > 0) {
+    const previous = lineStart(text, start - 1);
+    if (!text.slice(previous, start).trim().startsWith('#')) break;
+    start = previous;
+  }
+  let end = table.contentEnd;
+  // One blank line between tables is the layout: drop the one that separated this table from the next.
+  if (start > 0 && /^\r?\n/.test(text.slice(end))) end = lineEnd(text, end);
+  else if (start > 0 && end >= text.length)
+    start = Math.max(0, text.slice(0, start).replace(/(\r?\n)+$/, '$1').length);
+  return text.slice(0, start) + text.slice(end);
 }

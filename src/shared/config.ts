@@ -82,6 +82,8 @@ export interface Config {
   pinentryProgram?: string;
   /** Things worth saying that do not stop anything (e.g. a client secret in a file others can read). */
   warnings: string[];
+  /** There is no file at all (an empty config): messages say so, and how to write one. */
+  missing?: true;
 }
 
 const topLevelKeys = new Set(['profiles', 'pinentry_program']);
@@ -93,7 +95,7 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      return { file, profiles: new Map(), broken: new Map(), warnings: [] };
+      return { file, profiles: new Map(), broken: new Map(), warnings: [], missing: true };
     throw new ConfigError(
       { problem: `cannot read ${file}: ${messageOf(error)}`, remedy: 'check the file and its permissions' },
       { cause: error },
@@ -119,9 +121,8 @@ export function parseConfig(text: string, file: string): Config {
   try {
     doc = parse(text) as Record<string, unknown>;
   } catch (error) {
-    const first = messageOf(error).split('\n')[0];
     throw new ConfigError(
-      { problem: `${file} is not valid TOML: ${first}`, remedy: 'fix the file' },
+      { problem: tomlProblem(file, text, error), remedy: 'fix the file' },
       { cause: error },
     );
   }
@@ -162,6 +163,22 @@ export function parseConfig(text: string, file: string): Config {
     }
   }
   return config;
+}
+
+/**
+ * What smol-toml found, and where: `<file> is not valid TOML at line L, column C: <reason> (line L: <the
+ * line>)`, without smol-toml's code block (several lines).
+ */
+function tomlProblem(file: string, text: string, error: unknown): string {
+  const reason = (messageOf(error).split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '');
+  const { line, column } = error as { line?: unknown; column?: unknown };
+  if (typeof line !== 'number' || typeof column !== 'number') return `${file} is not valid TOML: ${reason}`;
+  let shown = (text.split(/\r?\n/)[line - 1] ?? '').trim();
+  // A client secret, or a command that may inline one, is never shown: only its key.
+  const key = /^["']?([\w.-]+)["']?\s*=/.exec(shown)?.[1];
+  if (key !== undefined && /secret|command|password/i.test(key)) shown = `${key} = (value not shown)`;
+  const excerpt = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
+  return `${file} is not valid TOML at line ${line}, column ${column}: ${reason} (line ${line}: ${excerpt})`;
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {

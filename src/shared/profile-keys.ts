@@ -37,6 +37,8 @@ export interface ProfileKey {
   readonly browser?: 'optional' | 'only';
   /** The question may be left empty (the key is then not written). */
   readonly optionalAnswer?: boolean;
+  /** A change of it needs a new sign-in: `configure` then says to run `cog-token login`. */
+  readonly signIn?: true;
 }
 
 export const regionPattern = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -71,6 +73,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flagHelp: "default: the pool ID's prefix",
     question: 'Region',
     browser: 'optional',
+    signIn: true,
   },
   {
     key: 'user_pool_id',
@@ -83,6 +86,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flagHelp: 'e.g. eu-west-1_AbCdEf',
     question: 'User pool ID',
     browser: 'optional',
+    signIn: true,
   },
   {
     key: 'client_id',
@@ -94,6 +98,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flag: 'client-id',
     flagHelp: 'the app client ID',
     question: 'App client ID',
+    signIn: true,
   },
   {
     key: 'username',
@@ -104,6 +109,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flag: 'username',
     question: 'Username',
     browser: 'optional',
+    signIn: true,
   },
   {
     key: 'auth_flow',
@@ -115,6 +121,7 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'USER_SRP_AUTH: the password never leaves this machine; USER_PASSWORD_AUTH where the app client allows only that; BROWSER: managed login in a browser (federated users)',
     flag: 'auth-flow',
     question: 'Sign-in flow (USER_SRP_AUTH, USER_PASSWORD_AUTH or BROWSER)',
+    signIn: true,
   },
   {
     key: 'domain',
@@ -126,6 +133,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flagHelp: "the user pool's domain, for auth_flow BROWSER",
     question: 'User pool domain (https://...)',
     browser: 'only',
+    signIn: true,
   },
   {
     key: 'redirect_uri',
@@ -138,6 +146,7 @@ export const profileKeys: readonly ProfileKey[] = [
     flagHelp: 'a loopback callback URL registered on the app client',
     question: 'Redirect URI (registered on the app client)',
     browser: 'only',
+    signIn: true,
   },
   {
     key: 'scopes',
@@ -146,6 +155,7 @@ export const profileKeys: readonly ProfileKey[] = [
     default: ['openid', 'email', 'profile'],
     help: 'BROWSER: the OAuth scopes to ask for ("openid" is needed for an id token)',
     browser: 'only',
+    signIn: true,
   },
   {
     key: 'identity_provider',
@@ -155,6 +165,7 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'BROWSER: go straight to this provider (e.g. "Google", "COGNITO", a SAML/OIDC provider\'s name)',
     flag: 'identity-provider',
     browser: 'only',
+    signIn: true,
   },
   {
     key: 'browser_command',
@@ -172,6 +183,7 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'VPC/FIPS endpoints, emulators (https; http only for localhost)',
     flag: 'endpoint',
     flagHelp: 'a Cognito endpoint URL (VPC, FIPS, emulator)',
+    signIn: true,
   },
   {
     key: 'token',
@@ -206,6 +218,8 @@ export const profileKeys: readonly ProfileKey[] = [
     min: 1,
     max: maxCommandTimeout,
     help: 'seconds password_command, mfa_command, client_secret_command or a pinentry may take before they are killed',
+    flag: 'command-timeout',
+    flagHelp: 'seconds (1 to 3600)',
   },
   {
     key: 'refresh_margin',
@@ -214,18 +228,25 @@ export const profileKeys: readonly ProfileKey[] = [
     default: defaultRefreshMargin,
     min: 0,
     help: 'seconds before expiry to refresh (at most a quarter of the lifetime)',
+    flag: 'refresh-margin',
+    flagHelp: 'seconds before expiry',
   },
   {
     key: 'client_secret',
     field: 'clientSecret',
     type: 'string',
     help: "the app client's secret, for app clients with one (or client_secret_command)",
+    flag: 'client-secret',
+    flagHelp: '"-": read it from stdin (never on the command line, where ps shows it)',
+    signIn: true,
   },
   {
     key: 'client_secret_command',
     field: 'clientSecretCommand',
     type: 'string',
     help: "prints the app client's secret (run by the daemon, kept in memory only)",
+    flag: 'client-secret-command',
+    signIn: true,
   },
   {
     key: 'mfa_preference',
@@ -234,6 +255,7 @@ export const profileKeys: readonly ProfileKey[] = [
     choices: mfaTypes,
     notAChoice: () => `must be one of ${mfaTypes.join(', ')}`,
     help: 'which MFA to pick when Cognito offers a choice: SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP',
+    flag: 'mfa-preference',
   },
   {
     key: 'remember_device',
@@ -241,6 +263,8 @@ export const profileKeys: readonly ProfileKey[] = [
     type: 'boolean',
     default: true,
     help: 'confirm this machine as a remembered device (skips MFA where the pool allows)',
+    flag: 'remember-device',
+    flagHelp: 'true or false',
   },
   {
     key: 'hosts',
@@ -249,7 +273,7 @@ export const profileKeys: readonly ProfileKey[] = [
     default: [],
     help: 'where the tokens go as a git credential: exact hosts, or wildcards inside one registrable domain',
     flag: 'host',
-    flagHelp: 'a host git may use this profile for',
+    flagHelp: 'a host git may use this profile for (replaces the list; --add-host adds to it)',
   },
   {
     key: 'header_prefix',
@@ -308,6 +332,7 @@ export const profileKeys: readonly ProfileKey[] = [
     field: 'pinentryProgram',
     type: 'string',
     help: 'program that asks for secrets when there is no terminal (also a top-level key for every profile)',
+    flag: 'pinentry-program',
   },
 ];
 

@@ -1,5 +1,5 @@
 /** `cog-token exec <profile> -- <command>`: the command runs with the token in its environment. */
-import { checkMinValid, profileArg } from '../get/arg-checks.js';
+import { checkMinValid, checkTimeout, profileArg } from '../get/arg-checks.js';
 import { defineCommand } from '../get/runner.js';
 import { say } from '../get/say.js';
 import { getAwsCredentials, getToken } from '../requests.js';
@@ -29,6 +29,7 @@ export const exec = defineCommand({
       }),
   handler: async (args, argv) => {
     checkMinValid(args.minValid);
+    checkTimeout(args.timeout);
     const profile = profileArg(args.profile);
     // Everything after the first "--" exactly as given (yargs would turn "007" into 7).
     const dashes = argv.indexOf('--');
@@ -40,6 +41,7 @@ export const exec = defineCommand({
     const r = await getToken(profile, {
       ...(args.token ? { token: args.token } : {}),
       ...(args.minValid !== undefined ? { minValid: args.minValid } : {}),
+      ...(args.timeout !== undefined ? { timeout: args.timeout } : {}),
       noInput: args.input === false,
     });
     const aws = args.aws

@@ -6,8 +6,17 @@ import { defineCommand } from '../get/runner.js';
 
 /** The options `get` and `exec` share: which token, and how long it must stay valid. */
 export const tokenOptions = {
-  token: { choices: ['id', 'access'] as const, describe: 'which token (default: the profile\'s "token")' },
-  'min-valid': { type: 'number', describe: 'seconds the token must stay valid' },
+  token: {
+    choices: ['id', 'access'] as const,
+    requiresArg: true,
+    describe: 'which token (default: the profile\'s "token")',
+  },
+  'min-valid': { type: 'number', requiresArg: true, describe: 'seconds the token must stay valid' },
+  timeout: {
+    type: 'number',
+    requiresArg: true,
+    describe: `seconds to wait for Cognito before failing with exit 5 (default ${defaultTimeoutSeconds})`,
+  },
 } as const;
 
 export const get = defineCommand({
@@ -17,10 +26,6 @@ export const get = defineCommand({
     y
       .positional('profile', { type: 'string', demandOption: true })
       .options(tokenOptions)
-      .option('timeout', {
-        type: 'number',
-        describe: `seconds to wait for Cognito before failing with exit 5 (default ${defaultTimeoutSeconds})`,
-      })
       .option('input', {
         type: 'boolean',
         default: true,
@@ -28,6 +33,7 @@ export const get = defineCommand({
       })
       .option('format', {
         choices: formats,
+        requiresArg: true,
         default: 'token' as Format,
         describe:
           'token; header ("Authorization: ..." for curl -H @-); json; env (shell exports); kubectl (ExecCredential)',

@@ -17,10 +17,12 @@ export const service = defineCommand({
   describe: 'run the daemon as a systemd user service (socket-activated) or a launchd agent',
   builder: (y) =>
     y
+      .usage('$0 service install|uninstall|status')
       .positional('action', {
         choices: ['install', 'uninstall', 'status'] as const,
         demandOption: true,
-        describe: 'install: write the unit files and print the command that enables them',
+        describe:
+          'install: write the unit files (systemd user units, or a launchd agent) and print the command that enables them; uninstall: remove them and print the command that disables them; status: whether they are installed and current, and whether the daemon runs',
       })
       .option('platform', {
         choices: ['linux', 'darwin'] as const,

@@ -43,6 +43,8 @@ async function quickTry(request: Request, input: boolean, waitMs: number): Promi
   if (reply.type === 'error') {
     // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry.
     if (reply.code === 'needs-sign-in' && input) return undefined;
+    // A config error: the full path also tells whether the daemon reads another file than this shell's.
+    if (reply.code === 'config') return undefined;
     throw daemonError(reply.code, reply.message, reply);
   }
   return undefined;

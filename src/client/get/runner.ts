@@ -4,14 +4,7 @@
  * declared with `defineCommand` and return their exit status; cli.ts lists them.
  */
 import type { ArgumentsCamelCase, Argv } from 'yargs';
-import {
-  CogTokenError,
-  type ErrorCode,
-  ExitStatus,
-  exitStatusFor,
-  isErrorCode,
-  messageOf,
-} from '../../shared/errors.js';
+import { type ErrorCode, ExitStatus, exitStatusFor, isErrorCode, messageOf } from '../../shared/errors.js';
 import { say } from './say.js';
 
 /**
@@ -43,12 +36,6 @@ export function settle(outcome: Promise<number>): Promise<void> {
   }, reportFailure);
 }
 
-/** yargs' failure handler: its own usage errors become one line and exit 2; a handler's error goes on. */
-export function usageFailure(message: string | undefined, error: Error | undefined): never {
-  if (error) throw error;
-  throw new CogTokenError('usage', { problem: String(message), remedy: 'see cog-token --help' });
-}
-
 /** One command: its yargs definition and its handler, which resolves the exit status (undefined: 0). */
 export interface CommandDefinition<A> {
   command: string;
@@ -58,11 +45,15 @@ export interface CommandDefinition<A> {
 }
 
 /** A command as cli.ts adds it: onto the parser, reporting its exit status to `done`. */
-export type Command = (parser: Argv, argv: readonly string[], done: (status: number) => void) => Argv;
+export type Command = ((parser: Argv, argv: readonly string[], done: (status: number) => void) => Argv) & {
+  commandName?: string;
+};
 
 export function defineCommand<A>(definition: CommandDefinition<A>): Command {
-  return (parser, argv, done) =>
+  const add: Command = (parser, argv, done) =>
     parser.command(definition.command, definition.describe, definition.builder, async (args) => {
       done((await definition.handler(args, argv)) ?? ExitStatus.ok);
     });
+  // Its name, for the messages that list or suggest commands (usage-messages.ts).
+  return Object.assign(add, { commandName: definition.command.split(' ')[0] as string });
 }

@@ -3,6 +3,7 @@
  * or join the profile's one sign-in. A get waits for a refresh or a sign-in at most its request's timeout.
  */
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
+import { CogTokenError } from '../../shared/errors.js';
 import { defaultTimeoutSeconds, type Request, type TokenKind } from '../../shared/protocol.js';
 import { withDeadline } from '../clock.js';
 import { cognitoError } from '../cognito-errors.js';
@@ -22,6 +23,25 @@ export type GetOptions = Partial<
 /** Default for --min-valid: a token must stay valid this long to be handed out (capped at a quarter of its life). */
 const defaultMinValidSeconds = 60;
 
+/**
+ * A --min-valid longer than the token's whole lifetime (from Cognito: exp - iat) cannot be met by any token,
+ * so each get would refresh at Cognito and still hand out a token that expires sooner: refused, naming it.
+ */
+function refuseMinValidBeyondLifetime(
+  p: ProfileConfig,
+  kind: TokenKind,
+  minValid: number | undefined,
+  t: Tokens,
+): void {
+  const lifetime = (kind === 'id' ? t.idExpiresAt : t.accessExpiresAt) - t.issuedAt;
+  if (minValid === undefined || lifetime <= 0 || minValid <= lifetime) return;
+  throw new CogTokenError('usage', {
+    profile: p.name,
+    problem: `--min-valid ${minValid} is longer than the ${kind} token's whole lifetime (${lifetime} s, set by the pool's app client), so no token can meet it`,
+    remedy: `use --min-valid ${lifetime} or less`,
+  });
+}
+
 export class GetToken {
   constructor(private readonly parts: Parts) {}
 
@@ -32,6 +52,8 @@ export class GetToken {
     const tokens = options.forceSignIn
       ? await this.parts.signIns.run(p, asker, timeoutSeconds, options.timeout)
       : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds, options.timeout);
+    // After a sign-in too: the next get would otherwise refresh at Cognito for nothing.
+    if (!options.forceSignIn) refuseMinValidBeyondLifetime(p, kind, options.minValid, tokens);
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
       kind,
@@ -56,6 +78,7 @@ export class GetToken {
     const state = this.parts.profiles.state(p);
     const t = usableTokens(state);
     if (t) {
+      refuseMinValidBeyondLifetime(p, kind, minValid, t);
       const lifetime = Math.max(1, Math.min(t.idExpiresAt, t.accessExpiresAt) - t.issuedAt);
       // Valid cached tokens answer at once, even while a sign-in (a `login` at its prompt) is under way.
       if (this.remaining(t, kind) >= (minValid ?? Math.min(defaultMinValidSeconds, lifetime / 4))) return t;

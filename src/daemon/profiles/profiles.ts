@@ -5,6 +5,7 @@
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
 import { CogTokenError } from '../../shared/errors.js';
 import { decodeClaims } from '../../shared/jwt.js';
+import { unknownProfile } from '../../shared/profile-suggest.js';
 import type { AuthResult } from '../cognito-gateway.js';
 import type { ConfigSource } from '../config-source.js';
 import { log } from '../log.js';
@@ -44,10 +45,9 @@ export class Profiles {
     if (broken) throw broken;
     const p = config.profiles.get(name);
     if (!p) {
-      throw new CogTokenError('config', {
-        problem: `profile ${name} is not in ${config.file}`,
-        remedy: `add a [profiles.${name}] table (see the README)`,
-      });
+      const names = [...config.profiles.keys(), ...config.broken.keys()];
+      const unknown = unknownProfile(name, config.file, names, config.missing === true);
+      throw new CogTokenError('config', { profile: name, problem: unknown.problem, remedy: unknown.remedy });
     }
     return { p, warnings: [...config.warnings, ...(warning ? [warning] : [])] };
   }
