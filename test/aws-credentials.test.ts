@@ -313,6 +313,22 @@ describe('aws-credentials: store, single flight, renewal', () => {
   });
 });
 
+describe('aws-credentials: unsigned calls', () => {
+  it('never looks for AWS credentials of its own: a ~/.aws credential_process in its HOME is not run', async () => {
+    const { env, run } = await world();
+    const { mkdirSync } = await import('node:fs');
+    const trap = join(env.root, 'trap-ran');
+    mkdirSync(join(env.root, '.aws'), { mode: 0o700 });
+    const script = join(env.root, 'cmd.trap.sh');
+    writeFileSync(script, `#!/bin/sh\ntouch '${trap}'\nexit 1\n`, { mode: 0o700 });
+    writeFileSync(join(env.root, '.aws', 'config'), `[default]\ncredential_process = ${script}\n`, {
+      mode: 0o600,
+    });
+    processJson(env, await run(['aws-credentials', 'dev']));
+    expect((await import('node:fs')).existsSync(trap)).toBe(false);
+  });
+});
+
 describe('aws-credentials: formats, exec --aws, status, logout', () => {
   it('--format env prints the four variables shell-quoted; exec --aws sets them and COG_TOKEN', async () => {
     const { env, run } = await world();
