@@ -11,6 +11,7 @@ import { complete, completionCommand, completionDescription } from './commands/c
 import { configure } from './commands/configure.js';
 import { daemon } from './commands/daemon.js';
 import { devices } from './commands/devices.js';
+import { doctor } from './commands/doctor.js';
 import { exec } from './commands/exec.js';
 import { get } from './commands/get.js';
 import { gitCredentialCommand } from './commands/git-credential.js';
@@ -31,6 +32,7 @@ const commands: readonly Command[] = [
   logout,
   devices,
   status,
+  doctor,
   stop,
   reload,
   service,

@@ -50,6 +50,8 @@ export interface ProfileConfig {
   pinentryProgram?: string;
   /** Seconds password_command, mfa_command, client_secret_command and pinentry may take before they are killed. */
   commandTimeout: number;
+  /** The app client's refresh token expiration in days, when the user says it (for the expiry warning). */
+  refreshTokenDays?: number;
 }
 
 export interface Config {

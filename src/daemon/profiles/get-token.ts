@@ -10,6 +10,7 @@ import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import type { Tokens } from '../token-store.js';
 import { isRefused } from './refresh.js';
+import { expiryWarning } from './refresh-expiry.js';
 import type { Asker } from './sign-in-flight.js';
 import { heldTokens, usableTokens } from './state.js';
 import type { Parts } from './use-cases.js';
@@ -32,6 +33,8 @@ export class GetToken {
     const tokens = options.forceSignIn
       ? await this.parts.signIns.run(p, asker, timeoutSeconds)
       : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds);
+    const expiring = options.forceSignIn ? undefined : expiryWarning(this.parts, p, tokens);
+    if (expiring) warnings.push(expiring);
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
       kind,
