@@ -14,8 +14,9 @@ export function humanDuration(seconds: number): string {
   return `${days} days`;
 }
 
-/** "in 42 min" for a time ahead of `nowSeconds`, "3 h ago" for one behind it. */
+/** "in 42 min" for a time ahead of `nowSeconds`, "3 h ago" for one behind it, "just now" within a minute. */
 export function relativeTime(epochSeconds: number, nowSeconds: number): string {
-  const delta = epochSeconds - nowSeconds;
-  return delta >= 0 ? `in ${humanDuration(delta)}` : `${humanDuration(-delta)} ago`;
+  const delta = Math.round(epochSeconds - nowSeconds);
+  if (delta > 0) return `in ${humanDuration(delta)}`;
+  return delta > -60 ? 'just now' : `${humanDuration(-delta)} ago`;
 }
