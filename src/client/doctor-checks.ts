@@ -54,7 +54,7 @@ export function configFindings(file: string): { findings: Finding[]; config?: Co
   try {
     config = loadConfig(file);
   } catch (error) {
-    findings.push(problem(`config ${file} cannot be used: ${messageOf(error)}`, 'fix the file'));
+    findings.push(problem(`config ${file} cannot be used: ${messageOf(error)}`, ''));
     return { findings };
   }
   const n = config.profiles.size;

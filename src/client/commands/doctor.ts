@@ -3,9 +3,10 @@
  * and starts no daemon. Exit 0 when all is well; `doctorFoundProblems` when any check found a problem
  * (notes, such as an optional part missing, do not count).
  */
+import { messageOf } from '../../shared/errors.js';
 import { resolvePaths } from '../../shared/paths.js';
 import { printable } from '../../shared/printable.js';
-import { protocolVersion } from '../../shared/protocol.js';
+import { type DaemonStatus, protocolVersion } from '../../shared/protocol.js';
 import {
   browserFindings,
   configFindings,
@@ -37,9 +38,17 @@ export const doctor = defineCommand({
     const findings: Finding[] = [nodeFinding(process.versions.node)];
     const { findings: configFound, config } = configFindings(paths.configFile);
     findings.push(...configFound);
-    const r = await requestIfRunning(paths, { v: protocolVersion, op: 'status' });
-    const daemon = r?.status;
-    if (!daemon) {
+    let daemon: DaemonStatus | undefined;
+    let unreachable: string | undefined;
+    try {
+      daemon = (await requestIfRunning(paths, { v: protocolVersion, op: 'status' }))?.status;
+    } catch (error) {
+      // An unsafe socket directory, a daemon that does not answer: doctor says so and goes on.
+      unreachable = messageOf(error);
+    }
+    if (unreachable) {
+      findings.push({ kind: 'problem', text: `daemon: ${unreachable}`, fix: '' });
+    } else if (!daemon) {
       findings.push({ kind: 'note', text: 'daemon: no daemon running (it starts on the first get)' });
     } else {
       findings.push({ kind: 'ok', text: `daemon: pid ${daemon.pid}, version ${daemon.version}` });
@@ -77,7 +86,7 @@ export const doctor = defineCommand({
 
     const problems = findings.filter((f) => f.kind === 'problem').length;
     const lines = findings.map((f) =>
-      f.kind === 'problem' ? `problem: ${f.text}: ${f.fix}` : `${f.kind}: ${f.text}`,
+      f.kind === 'problem' && f.fix ? `problem: ${f.text}: ${f.fix}` : `${f.kind}: ${f.text}`,
     );
     lines.push(problems === 0 ? 'all is well' : `${problems} problem${problems === 1 ? '' : 's'} found`);
     process.stdout.write(`${lines.map((line) => printable(line)).join('\n')}\n`);
