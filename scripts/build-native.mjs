@@ -41,7 +41,8 @@ function causeOf(output) {
   if (missing) return missing.replace(/^\w*Error: \[Errno \d+\] /, '');
   if (lines.some((line) => /^gyp http GET .*headers/.test(line)))
     return 'the Node.js headers could not be downloaded (offline?): set npm_config_nodedir to a Node.js install with include/node';
-  if (lines.some((line) => /^gyp ERR! find Python/.test(line))) return 'node-gyp found no Python 3, which it needs';
+  if (lines.some((line) => /^gyp ERR! find Python/.test(line)))
+    return 'node-gyp found no Python 3, which it needs';
   // A compiler that failed without a word (CC=false): make names the object it could not build.
   const make = tools.find((line) => /^make: \*\*\* /.test(line));
   if (make) {

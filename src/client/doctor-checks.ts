@@ -23,10 +23,10 @@ const problem = (text: string, fix: string): Finding => ({ kind: 'problem', text
 const me = process.getuid?.();
 const mode = (m: number) => (m & 0o777).toString(8).padStart(3, '0');
 
-/** The Node.js lines package.json's engines allow: 20.19+, and 22 and later even (LTS) lines. */
+/** The Node.js versions package.json's engines allow (`^20.19.0 || >=22`); README lists the lines tested. */
 export function nodeFinding(version: string): Finding {
   const [major = 0, minor = 0] = version.split('.').map((n) => Number.parseInt(n, 10));
-  const supported = (major === 20 && minor >= 19) || (major >= 22 && major % 2 === 0);
+  const supported = (major === 20 && minor >= 19) || major >= 22;
   const text = `Node.js ${version} (supported: 20.19+, 22, 24, 26)`;
   return supported ? ok(text) : problem(text, 'run cog-token with a supported Node.js');
 }

@@ -26,7 +26,7 @@ import { defineCommand } from '../get/runner.js';
 import { requestIfRunning } from '../requests.js';
 
 /** doctor's status when a check found a problem (README, exit statuses). */
-export const doctorFoundProblems = 9;
+const doctorFoundProblems = 9;
 
 export const doctor = defineCommand({
   command: 'doctor',
