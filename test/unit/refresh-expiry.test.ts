@@ -1,5 +1,6 @@
 /** refresh_token_days: when a sign-in will be needed, and get's warning once a day in the last 3 days. */
 import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileUseCases } from '../../src/daemon/profiles/use-cases.js';
 import { TokenStore } from '../../src/daemon/token-store.js';
@@ -94,5 +95,30 @@ describe('refresh token expiry', () => {
     w.daemon.shutdown();
     await w.clock.advance(day + 1000);
     expect(await warningsOf()).toEqual([]);
+  });
+});
+
+describe('a store from before signed_in_at (schema v3)', () => {
+  it('says nothing about the refresh token, and the next sign-in starts the count', async () => {
+    w = world({ refresh_token_days: 2 });
+    await warningsOf();
+    const db = new Database(w.store.file);
+    db.prepare('UPDATE profiles SET signed_in_at = NULL').run();
+    db.close();
+    w.daemon.shutdown();
+    const restarted = profileUseCases(w.config, w.store, w.cognito, w.clock);
+    try {
+      await w.clock.advance(day);
+      expect((await restarted.get('dev', asker(), {})).warnings).toEqual([]);
+      const s = restarted.status().profiles[0];
+      expect(s?.signedInAt).toBeUndefined();
+      expect(s?.refreshTokenExpiresAt).toBeUndefined();
+      await restarted.get('dev', asker(), { forceSignIn: true });
+      expect(restarted.status().profiles[0]?.refreshTokenExpiresAt).toBe(
+        Math.floor(w.clock.now() / 1000) + 2 * 86400,
+      );
+    } finally {
+      restarted.shutdown();
+    }
   });
 });
