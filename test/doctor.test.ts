@@ -74,20 +74,39 @@ describe('cog-token doctor', () => {
     expect(env.daemonPid()).toBeUndefined();
   });
 
-  it('a config others can change, a broken profile, an open socket directory: each with its fix', async () => {
+  it('a config others can change and a broken profile: each said once, with its fix', async () => {
     const env = await signedIn();
     env.writeConfig(`${profile(env)}\n[profiles.ci]\nuser_pool_id = "x"\n`);
+    const broken = `problem: profile ci is broken: ${env.configFile}: profile "ci": key "user_pool_id" = "x" is not a pool ID like "eu-west-1_AbCdEf": fix the file`;
+    // The daemon serves dev and knows ci is broken: said once, by the config check.
+    const one = await env.run(['doctor']);
+    expect(one.code).toBe(9);
+    expect(problems(one)).toEqual([broken]);
+    expect(lines(one)).toContain('ok: profile dev: signed-in as alice');
+    // Refused for its mode, the file serves no profile: the refusal is the one problem beside the broken one.
     chmodSync(env.configFile, 0o664);
+    const two = await env.run(['doctor']);
+    expect(two.code).toBe(9);
+    expect(problems(two)).toEqual([
+      `problem: config ${env.configFile} can be changed by other users (mode 664); the daemon refuses it: run chmod go-w ${env.configFile}`,
+      broken,
+    ]);
+    expect(lines(two).at(-1)).toBe('2 problems found');
+  });
+
+  it('a socket directory open to others: the client refuses it, doctor says so and gives the chmod', async () => {
+    const env = await signedIn();
     chmodSync(env.runtimeDir, 0o750);
     const r = await env.run(['doctor']);
     expect(r.code).toBe(9);
+    expect(r.stderr).toBe('');
     expect(problems(r)).toEqual([
-      `problem: config ${env.configFile} can be changed by other users (mode 664); the daemon refuses it: run chmod go-w ${env.configFile}`,
-      `problem: profile ci is broken: ${env.configFile}: profile "ci": key "user_pool_id" = "x" is not a pool ID like "eu-west-1_AbCdEf": fix the file`,
-      expect.stringMatching(new RegExp(`^problem: daemon: .*${env.runtimeDir}`)),
+      expect.stringMatching(
+        new RegExp(`^problem: daemon: refusing the daemon socket ${env.socketFile}: .*mode 750`),
+      ),
       `problem: socket directory ${env.runtimeDir} is open to others (mode 750): run chmod 700 ${env.runtimeDir}`,
     ]);
-    expect(lines(r).at(-1)).toBe('4 problems found');
+    chmodSync(env.runtimeDir, 0o700);
   });
 
   it('a config that is not TOML: the parser error, exit 9', async () => {

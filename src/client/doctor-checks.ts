@@ -132,20 +132,34 @@ export function peerFinding(daemon: DaemonStatus | undefined): Finding {
   return ok(`peer-uid check: active${daemon?.peerCheck ? ` (${daemon.peerCheck})` : ' (built)'}`);
 }
 
-/** Each profile as the daemon sees it; signed out, needing a sign-in or one due soon each say what to run. */
-export function profileFindings(profiles: readonly ProfileStatus[], nowSeconds: number): Finding[] {
+/**
+ * Each profile as the daemon sees it; signed out, needing a sign-in or one due soon each say what to run.
+ * `told`: profiles whose trouble the config check already said (broken, or the whole file refused).
+ */
+export function profileFindings(
+  profiles: readonly ProfileStatus[],
+  nowSeconds: number,
+  told: (p: ProfileStatus) => boolean,
+): Finding[] {
   return profiles.flatMap((p): Finding[] => {
+    if (p.state === 'signed-out' && p.lastError && told(p)) return [];
     const login = `run cog-token login ${p.name}`;
     const found: Finding[] = [];
     if (p.state === 'needs-sign-in')
       found.push(
         problem(`profile ${p.name}: needs a sign-in${p.lastError ? ` (${p.lastError})` : ''}`, login),
       );
+    else if (p.state === 'signed-out' && p.lastError === 'not in the config file')
+      found.push(note(`profile ${p.name}: tokens in the store, but not in the config file`));
     else if (p.state === 'signed-out' && p.lastError)
-      found.push(problem(`profile ${p.name}: not served: ${p.lastError}`, 'fix what it names'));
+      // The daemon's line names its own remedy.
+      found.push(problem(`profile ${p.name}: signed out: ${p.lastError}`, ''));
     else if (p.state === 'signed-out')
       found.push(note(`profile ${p.name}: signed out (the first get signs in)`));
-    else found.push(ok(`profile ${p.name}: ${p.state}${p.username ? ` as ${p.username}` : ''}`));
+    else {
+      found.push(ok(`profile ${p.name}: ${p.state}${p.username ? ` as ${p.username}` : ''}`));
+      if (p.lastError) found.push(note(`profile ${p.name}: the last refresh failed: ${p.lastError}`));
+    }
     const ends = p.refreshTokenExpiresAt;
     if (ends !== undefined) {
       const text = `profile ${p.name}: a sign-in will be needed ${relativeTime(ends, nowSeconds)} (refresh_token_days)`;

@@ -66,7 +66,11 @@ export const doctor = defineCommand({
         });
       if (daemon.storeError) findings.push({ kind: 'problem', text: `store: ${daemon.storeError}`, fix: '' });
       for (const notice of daemon.notices ?? []) findings.push({ kind: 'note', text: `store: ${notice}` });
-      findings.push(...profileFindings(daemon.profiles, Math.floor(Date.now() / 1000)));
+      const configTrouble = configFound.some((f) => f.kind === 'problem');
+      const told = (p: { name: string; lastError?: string }) =>
+        config?.broken.has(p.name) === true ||
+        (configTrouble && p.lastError?.startsWith('not served: ') === true);
+      findings.push(...profileFindings(daemon.profiles, Math.floor(Date.now() / 1000), told));
     }
     findings.push(directoryFinding('socket directory', paths.runtimeDir));
     const socket = fileFinding('socket', paths.socketFile);
