@@ -38,6 +38,28 @@ describe('refresh token expiry warning', () => {
     expect(env.daemonPid()).not.toBe(pid);
   });
 
+  it('set on a profile already signed in: the next get from the cache (the quick path) warns', async () => {
+    const env = suite.newEnv();
+    const write = (extra: Record<string, number>) =>
+      env.writeConfig(
+        CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
+          password_command: env.countingCommand('pw', '$COG_TEST_PW'),
+          ...extra,
+        }),
+      );
+    write({});
+    const first = await env.run(['get', 'dev'], { env: { COG_TEST_PW: PW } });
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    write({ refresh_token_days: 2 });
+    const cached = await env.run(['get', 'dev', '--no-input']);
+    expect(cached).toMatchObject({ code: 0, stdout: first.stdout, stderr: warning });
+    expect(env.runs('pw')).toBe(1);
+    const status = await env.run(['status']);
+    expect(status.stdout).toContain(
+      '  sign-in needed: in 2 days (the refresh token expires then): cog-token login dev\n',
+    );
+  });
+
   it('without refresh_token_days, nothing is said', async () => {
     const env = suite.newEnv();
     env.writeConfig(
