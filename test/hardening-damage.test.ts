@@ -115,7 +115,7 @@ describe('damaged state', () => {
     old.exec(`CREATE TABLE profiles (name TEXT PRIMARY KEY, identity TEXT NOT NULL, username TEXT,
       id_token BLOB, access_token BLOB, refresh_token BLOB, id_expires_at INTEGER, access_expires_at INTEGER,
       issued_at INTEGER, needs_sign_in INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL) STRICT`);
-    const { refresh_api: _dropped, ...v1 } = row;
+    const { refresh_api: _v2, signed_in_at: _v4, expiry_warned_at: _v4warned, ...v1 } = row;
     old
       .prepare(
         `INSERT INTO profiles (${Object.keys(v1).join(', ')}) VALUES (${Object.keys(v1)

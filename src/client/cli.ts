@@ -18,6 +18,7 @@ import {
 import { configure } from './commands/configure.js';
 import { daemon } from './commands/daemon.js';
 import { devices } from './commands/devices.js';
+import { doctor } from './commands/doctor.js';
 import { exec } from './commands/exec.js';
 import { get } from './commands/get.js';
 import { gitCredentialCommand } from './commands/git-credential.js';
@@ -42,6 +43,7 @@ const commands: readonly Command[] = [
   devices,
   profiles,
   status,
+  doctor,
   stop,
   reload,
   service,

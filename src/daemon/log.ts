@@ -3,6 +3,7 @@
  * secrets; as a second line of defence anything shaped like a JWT is masked before it is written.
  */
 
+import { fstatSync, readlinkSync, statSync } from 'node:fs';
 import { printable } from '../shared/printable.js';
 
 export type Level = 'error' | 'warn' | 'info' | 'debug';
@@ -47,3 +48,20 @@ export const log = {
   debug: (message: string) => write('debug', message),
   enabled: (level: Level) => rank[level] <= threshold,
 };
+
+/** Where this process's log lines go, for status: the log file, the systemd journal, or another stderr. */
+export function logDestination(logFile: string): string {
+  try {
+    const err = fstatSync(2);
+    if (process.env.JOURNAL_STREAM === `${err.dev}:${err.ino}`)
+      return 'the systemd journal (journalctl --user -u cog-token)';
+    if (err.isFile()) {
+      const file = statSync(logFile, { throwIfNoEntry: false });
+      if (file && file.dev === err.dev && file.ino === err.ino) return logFile;
+      return readlinkSync('/proc/self/fd/2');
+    }
+    return err.isCharacterDevice() ? 'the terminal it was started from' : 'its stderr';
+  } catch {
+    return 'its stderr';
+  }
+}

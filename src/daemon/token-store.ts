@@ -28,6 +28,8 @@ export interface Tokens {
   idExpiresAt: number;
   accessExpiresAt: number;
   issuedAt: number;
+  /** When the refresh token was issued: the last real sign-in (a refresh, rotating or not, keeps it). */
+  signedInAt?: number;
   /** Cognito's own name for the user (cognito:username), which refresh needs for SECRET_HASH. */
   username?: string;
 }
@@ -88,6 +90,9 @@ const migrations: readonly string[] = [
      expires_at INTEGER,
      updated_at INTEGER NOT NULL
    ) STRICT`,
+  // v5: when the refresh token was issued (the last sign-in), and when get last warned of its expiry.
+  `ALTER TABLE profiles ADD COLUMN signed_in_at INTEGER;
+   ALTER TABLE profiles ADD COLUMN expiry_warned_at INTEGER`,
 ];
 export const schemaVersion = migrations.length;
 
@@ -103,6 +108,7 @@ interface Row {
   issued_at: number | null;
   needs_sign_in: number;
   refresh_api: string | null;
+  signed_in_at: number | null;
 }
 
 /** A profile's identity-pool state: its IdentityId, and the credentials last issued (keys unsealed). */
@@ -188,6 +194,7 @@ export class TokenStore {
         idExpiresAt: row.id_expires_at ?? 0,
         accessExpiresAt: row.access_expires_at ?? 0,
         issuedAt: row.issued_at ?? 0,
+        ...(row.signed_in_at !== null ? { signedInAt: row.signed_in_at } : {}),
         ...(row.refresh_token ? { refreshToken: open('refresh_token', row.refresh_token) } : {}),
         ...(row.username !== null ? { username: row.username } : {}),
       };
@@ -203,14 +210,17 @@ export class TokenStore {
     return stored;
   }
 
-  /** Writes all of a profile's tokens in one statement; the refresh API that worked stays. */
+  /** Writes all of a profile's tokens in one statement; the refresh API that worked stays, and so does
+   * when get last warned of the refresh token's expiry. */
   save(name: string, identity: string, tokens: Tokens): void {
     this.db
       .prepare(
         `INSERT OR REPLACE INTO profiles (name, identity, username, id_token, access_token, refresh_token,
-           id_expires_at, access_expires_at, issued_at, needs_sign_in, updated_at, refresh_api)
+           id_expires_at, access_expires_at, issued_at, needs_sign_in, updated_at, refresh_api,
+           signed_in_at, expiry_warned_at)
          VALUES (@name, @identity, @username, @id, @access, @refresh, @idExp, @accessExp, @iat, 0, @now,
-           (SELECT refresh_api FROM profiles WHERE name = @name))`,
+           (SELECT refresh_api FROM profiles WHERE name = @name), @signedIn,
+           (SELECT expiry_warned_at FROM profiles WHERE name = @name))`,
       )
       .run({
         name,
@@ -222,8 +232,19 @@ export class TokenStore {
         idExp: tokens.idExpiresAt,
         accessExp: tokens.accessExpiresAt,
         iat: tokens.issuedAt,
+        signedIn: tokens.signedInAt ?? null,
         now: this.clock.now(),
       });
+  }
+
+  /** When get last warned that the profile's refresh token expires soon (epoch seconds). */
+  expiryWarnedAt(name: string): number | undefined {
+    const at = this.db.prepare('SELECT expiry_warned_at FROM profiles WHERE name = ?').pluck().get(name);
+    return typeof at === 'number' ? at : undefined;
+  }
+
+  setExpiryWarnedAt(name: string, at: number): void {
+    this.db.prepare('UPDATE profiles SET expiry_warned_at = ? WHERE name = ?').run(at, name);
   }
 
   /** Cognito refused the refresh token: forget it, keep the row so status can say why. */

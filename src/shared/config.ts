@@ -71,6 +71,8 @@ export interface ProfileConfig {
   identityEndpoint?: string;
   /** Seconds AWS credentials must stay valid to be handed out (renewed that long before expiry). */
   awsCredentialsMinValid: number;
+  /** The app client's refresh token expiration in days, when the user says it (for the expiry warning). */
+  refreshTokenDays?: number;
 }
 
 export interface Config {

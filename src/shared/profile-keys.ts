@@ -328,6 +328,14 @@ export const profileKeys: readonly ProfileKey[] = [
     help: 'seconds AWS credentials must stay valid to be handed out; they are renewed that long before expiry (at most half their lifetime)',
   },
   {
+    key: 'refresh_token_days',
+    field: 'refreshTokenDays',
+    type: 'integer',
+    min: 1,
+    max: 3650,
+    help: "the app client's refresh token expiration, in days (Cognito's default is 30): status and doctor then say when a sign-in will be needed, and get warns in the last 3 days; unset: nothing is said",
+  },
+  {
     key: 'pinentry_program',
     field: 'pinentryProgram',
     type: 'string',

@@ -278,6 +278,14 @@ function declareDaemonMessages() {
       lastError: optional(string),
       /** When the AWS credentials held expire (never the keys). */
       awsCredentialsExpiresAt: optional(epochSeconds),
+      /** When the id/access tokens held were issued (the last sign-in or refresh). */
+      issuedAt: optional(epochSeconds),
+      /** The last sign-in (when the refresh token was issued); absent when not known. */
+      signedInAt: optional(epochSeconds),
+      /** With refresh_token_days: when the refresh token expires, and a sign-in will be needed. */
+      refreshTokenExpiresAt: optional(epochSeconds),
+      /** git's `erase` (invalidate) dropped the id/access tokens; the next get refreshes. */
+      dropped: optional(boolean),
     },
     'a malformed status',
   );
@@ -299,6 +307,10 @@ function declareDaemonMessages() {
       peerCheck: optional(is<'SO_PEERCRED' | 'getpeereid'>((v) => typeof v === 'string')),
       /** Why the peer check is not active (the daemon tests it at start on a connection to itself). */
       peerCheckInactive: optional(string),
+      /** Where the daemon's log goes (a file, the systemd journal, or a terminal). */
+      log: optional(string),
+      /** Where the store's key lives, e.g. "key file /home/a/.local/state/cog-token/store.key". */
+      keyLocation: optional(string),
       profiles: list(profileStatus),
     },
     'a malformed status',

@@ -11,6 +11,7 @@ import { CognitoCallError } from '../cognito-gateway.js';
 import { log } from '../log.js';
 import type { Tokens } from '../token-store.js';
 import { isRefused } from './refresh.js';
+import { expiryWarning } from './refresh-expiry.js';
 import type { Asker } from './sign-in-flight.js';
 import { heldTokens, usableTokens } from './state.js';
 import type { Parts } from './use-cases.js';
@@ -54,6 +55,8 @@ export class GetToken {
       : await this.ensure(p, asker, kind, options.minValid, warnings, timeoutSeconds, options.timeout);
     // After a sign-in too: the next get would otherwise refresh at Cognito for nothing.
     if (!options.forceSignIn) refuseMinValidBeyondLifetime(p, kind, options.minValid, tokens);
+    const expiring = options.forceSignIn ? undefined : expiryWarning(this.parts, p, tokens);
+    if (expiring) warnings.push(expiring);
     return {
       token: kind === 'id' ? tokens.idToken : tokens.accessToken,
       kind,

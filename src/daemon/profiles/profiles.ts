@@ -10,7 +10,7 @@ import type { AuthResult } from '../cognito-gateway.js';
 import type { ConfigSource } from '../config-source.js';
 import { log } from '../log.js';
 import type { RefreshApi, StoredProfile, TokenStore, Tokens } from '../token-store.js';
-import { type ProfileEvent, type ProfileState, transition } from './state.js';
+import { heldTokens, type ProfileEvent, type ProfileState, transition } from './state.js';
 
 interface Entry {
   /** [region, pool, client, username, endpoint] the state belongs to: when it changes, the tokens are stale. */
@@ -112,12 +112,16 @@ export class Profiles {
       (u): u is string => typeof u === 'string',
     );
     const refreshToken = result.refreshToken ?? previousRefresh;
+    const issuedAt = Math.max(id.iat, access.iat);
+    // The refresh token dates from the sign-in; a rotated one lives only for what is left of it.
+    const signedInAt = type === 'signed-in' ? issuedAt : heldTokens(this.entry(p).state)?.signedInAt;
     const tokens: Tokens = {
       idToken: result.idToken,
       accessToken: result.accessToken,
       idExpiresAt: id.exp,
       accessExpiresAt: access.exp,
-      issuedAt: Math.max(id.iat, access.iat),
+      issuedAt,
+      ...(signedInAt !== undefined ? { signedInAt } : {}),
       ...(refreshToken ? { refreshToken } : {}),
       ...(username ? { username } : {}),
     };

@@ -5,19 +5,23 @@ import type { ProfileStatus, ProfileState as Shown } from '../../shared/protocol
 import type { Clock } from '../clock.js';
 import type { AwsCredentialsUseCase } from './aws-credentials.js';
 import { type Profiles, storedState } from './profiles.js';
+import { refreshTokenExpiresAt } from './refresh-expiry.js';
 import { heldTokens, type ProfileState, settled } from './state.js';
 
 export function profileStatuses(
   profiles: Profiles,
   clock: Clock,
   aws?: Pick<AwsCredentialsUseCase, 'expiresAt'>,
-): { profiles: ProfileStatus[]; configError?: string } {
+): { profiles: ProfileStatus[]; configError?: string; keyLocation: string } {
   let config: Pick<Config, 'profiles' | 'broken'> = { profiles: new Map(), broken: new Map() };
   let configError: string | undefined;
+  /** No config can be used (refused for its mode, unreadable): every profile is unserved for that reason. */
+  let unusable: string | undefined;
   try {
     ({ config, warning: configError } = profiles.config.current());
   } catch (error) {
     configError = messageOf(error);
+    unusable = `not served: ${configError}`;
   }
   const { profiles: configured, broken } = config;
   const names = [...new Set([...configured.keys(), ...broken.keys(), ...profiles.store.names()])].sort();
@@ -31,7 +35,7 @@ export function profileStatuses(
       const p = configured.get(name);
       const error = broken.get(name);
       if (error) return signedOut(name, error.message);
-      if (!p) return signedOut(name, 'not in the config file');
+      if (!p) return signedOut(name, unusable ?? 'not in the config file');
       try {
         const awsExpiresAt = aws?.expiresAt(p);
         return {
@@ -43,6 +47,7 @@ export function profileStatuses(
       }
     }),
     ...(configError ? { configError } : {}),
+    keyLocation: profiles.store.keyLocation,
   };
 }
 
@@ -67,12 +72,19 @@ function describe(p: ProfileConfig, state: ProfileState, now: number): ProfileSt
         ? 'signed-in'
         : 'signed-out';
   const lastError = s.kind === 'refreshing' ? (s.lastError ?? s.from.lastError) : s.lastError;
+  // invalidate (git's erase) sets both expiries to 0: say so, not 1970.
+  const dropped = t !== undefined && t.idExpiresAt === 0 && t.accessExpiresAt === 0;
+  const refreshEnds = refreshTokenExpiresAt(p, t);
   return {
     name: p.name,
     state: shown,
     // A BROWSER profile names no user: who signed in on the page, from the tokens.
     username: p.username ?? t?.username,
-    ...(t ? { idExpiresAt: t.idExpiresAt, accessExpiresAt: t.accessExpiresAt } : {}),
+    ...(t && !dropped ? { idExpiresAt: t.idExpiresAt, accessExpiresAt: t.accessExpiresAt } : {}),
+    ...(t && !dropped && t.issuedAt ? { issuedAt: t.issuedAt } : {}),
+    ...(t?.signedInAt !== undefined ? { signedInAt: t.signedInAt } : {}),
+    ...(refreshEnds !== undefined ? { refreshTokenExpiresAt: refreshEnds } : {}),
+    ...(dropped ? { dropped: true } : {}),
     ...(nextAt ? { nextRefreshAt: Math.round(nextAt / 1000) } : {}),
     ...(lastError ? { lastError } : {}),
   };

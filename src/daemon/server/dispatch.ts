@@ -4,6 +4,7 @@ import { type DaemonMessage, protocolVersion } from '../../shared/protocol.js';
 import { version } from '../../shared/version.js';
 import type { Clock } from '../clock.js';
 import type { ConfigSource } from '../config-source.js';
+import { logDestination } from '../log.js';
 import type { PeerCheckState } from '../peer-credentials.js';
 import type { UseCases } from '../profiles/use-cases.js';
 import type { StoreNotices } from '../store-notices.js';
@@ -18,7 +19,7 @@ export interface Served {
   /** The peer uid check, tested once listening; status waits for it. */
   peerState(): Promise<PeerCheckState>;
   stop(): void;
-  paths: { socketFile: string; configFile: string };
+  paths: { socketFile: string; configFile: string; logFile: string };
   startedAt: number;
   clock: Clock;
 }
@@ -82,7 +83,7 @@ export function dispatcher(d: Served): RequestHandler {
 
 async function status(d: Served): Promise<object> {
   const peer = await d.peerState();
-  let s: ReturnType<UseCases['status']> = { profiles: [] };
+  let s: Partial<ReturnType<UseCases['status']>> = { profiles: [] };
   try {
     s = d.open().status();
   } catch {
@@ -93,7 +94,7 @@ async function status(d: Served): Promise<object> {
   return {
     pid: process.pid,
     version,
-    startedAt: d.startedAt,
+    startedAt: Math.round(d.startedAt / 1000),
     uptimeSeconds: Math.round((d.clock.now() - d.startedAt) / 1000),
     socket: d.paths.socketFile,
     configFile: d.paths.configFile,
@@ -101,6 +102,8 @@ async function status(d: Served): Promise<object> {
     ...(storeError ? { storeError: storeError.message } : {}),
     ...(notices.length ? { notices } : {}),
     ...(peer.active ? { peerCheck: peer.method } : { peerCheckInactive: peer.why }),
-    profiles: s.profiles,
+    log: logDestination(d.paths.logFile),
+    ...(s.keyLocation ? { keyLocation: s.keyLocation } : {}),
+    profiles: s.profiles ?? [],
   };
 }
