@@ -95,6 +95,7 @@ describe('cog-token completion', () => {
     expect(await complete(env, 'cog-token', 'get', 'dev', '--token', '')).toEqual(['access', 'id']);
     expect(await complete(env, 'cog-token', 'exec', '--token', 'a')).toEqual(['access']);
     expect(await complete(env, 'cog-token', 'configure', 'dev', '--auth-flow', '')).toEqual([
+      'BROWSER',
       'USER_PASSWORD_AUTH',
       'USER_SRP_AUTH',
     ]);

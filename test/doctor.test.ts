@@ -116,7 +116,7 @@ describe('cog-token doctor', () => {
     expect(r.code).toBe(8);
     expect(problems(r)[0]).toMatch(
       new RegExp(
-        `^problem: config ${env.configFile} cannot be used: ${env.configFile} is not valid TOML: .+: fix the file$`,
+        `^problem: config ${env.configFile} cannot be used: ${env.configFile} is not valid TOML at line 1, column \\d+: .+: fix the file$`,
       ),
     );
   });

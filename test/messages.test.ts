@@ -31,7 +31,7 @@ function newEnv(): CogEnv {
 }
 
 const commands =
-  'commands: get, exec, git-credential, login, logout, devices, profiles, status, stop, reload, service, configure, daemon, completion';
+  'commands: get, exec, aws-credentials, git-credential, login, logout, devices, profiles, status, doctor, stop, reload, service, configure, daemon, completion';
 
 /** Runs cog-token and expects a usage error: exit 2, nothing on stdout, exactly this one line on stderr. */
 async function usageError(env: CogEnv, args: string[], line: string): Promise<void> {
@@ -139,7 +139,7 @@ describe('usage errors say what to type', () => {
     await usageError(
       env,
       ['configure', 'dev', '--auth-flow'],
-      'configure: --auth-flow needs a value: type one of USER_SRP_AUTH, USER_PASSWORD_AUTH after it',
+      'configure: --auth-flow needs a value: type one of USER_SRP_AUTH, USER_PASSWORD_AUTH, BROWSER after it',
     );
     await usageError(
       env,

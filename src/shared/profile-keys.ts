@@ -151,6 +151,7 @@ export const profileKeys: readonly ProfileKey[] = [
   {
     key: 'scopes',
     field: 'scopes',
+    flag: 'scopes',
     type: 'strings',
     default: ['openid', 'email', 'profile'],
     help: 'BROWSER: the OAuth scopes to ask for ("openid" is needed for an id token)',
@@ -321,6 +322,7 @@ export const profileKeys: readonly ProfileKey[] = [
   {
     key: 'aws_credentials_min_valid',
     field: 'awsCredentialsMinValid',
+    flag: 'aws-credentials-min-valid',
     type: 'integer',
     default: defaultAwsCredentialsMinValid,
     min: 0,
@@ -330,6 +332,7 @@ export const profileKeys: readonly ProfileKey[] = [
   {
     key: 'refresh_token_days',
     field: 'refreshTokenDays',
+    flag: 'refresh-token-days',
     type: 'integer',
     min: 1,
     max: 3650,

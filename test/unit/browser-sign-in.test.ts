@@ -203,7 +203,9 @@ describe('browser sign-in in-process', () => {
     const w = await world();
     const a = browserAsker((spec) => `${w.redirect}?code=r1&state=${spec.state}`);
     const first = await w.daemon.get('web', a, {});
-    const refreshed = await w.daemon.get('web', browserAsker(), { minValid: 999_999 });
+    await w.clock.advance(1_000);
+    // The whole lifetime (3600 s) is the most --min-valid may ask: a second later, only a refresh meets it.
+    const refreshed = await w.daemon.get('web', browserAsker(), { minValid: 3600 });
     expect(refreshed.token).not.toBe(first.token);
     expect(w.domain.refreshes).toEqual(['refresh-r1']);
     expect(a.asked).toHaveLength(1);
