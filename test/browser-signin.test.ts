@@ -112,7 +112,16 @@ async function world(
     `redirect_uri = "${redirect}"`,
   ];
   const browser = (action: BrowserAction = 'signin', extra: { username?: string } = {}) =>
-    browserEnv({ dir, log, marker, action, username: extra.username ?? 'alice', password: PASSWORD });
+    browserEnv({
+      dir,
+      log,
+      marker,
+      action,
+      username: extra.username ?? 'alice',
+      password: PASSWORD,
+      // A loaded CI machine may take a while to start Chromium.
+      timeoutMs: 120_000,
+    });
   if (options.asCommand) lines.push(`browser_command = "${browserCommand()}"`);
   if (options.pool) {
     lines.push(
