@@ -112,7 +112,16 @@ async function world(
     `redirect_uri = "${redirect}"`,
   ];
   const browser = (action: BrowserAction = 'signin', extra: { username?: string } = {}) =>
-    browserEnv({ dir, log, marker, action, username: extra.username ?? 'alice', password: PASSWORD });
+    browserEnv({
+      dir,
+      log,
+      marker,
+      action,
+      username: extra.username ?? 'alice',
+      password: PASSWORD,
+      // A loaded CI machine may take a while to start Chromium.
+      timeoutMs: 120_000,
+    });
   if (options.asCommand) lines.push(`browser_command = "${browserCommand()}"`);
   if (options.pool) {
     lines.push(
@@ -341,10 +350,14 @@ describe('browser sign-in', { timeout: 180_000 }, () => {
     failed(
       await w.run(['get', 'web', '--no-input'], w.browser()),
       ExitStatus.needsSignIn,
-      /^cog-token: profile web: a sign-in is needed and there is no terminal or pinentry to ask for a browser/,
+      /^cog-token: profile web: a sign-in through the browser is needed and this request can open no browser \(browser_command, \$BROWSER, a desktop session\) and has no terminal to paste into: run: cog-token login web$/m,
     );
     const none = await w.env.run(['get', 'web'], { env: { BROWSER: '', DISPLAY: '', WAYLAND_DISPLAY: '' } });
-    failed(none, ExitStatus.needsSignIn, /^cog-token: profile web: a sign-in is needed .* a browser/);
+    failed(
+      none,
+      ExitStatus.needsSignIn,
+      /^cog-token: profile web: a sign-in through the browser is needed and this request can open no browser/,
+    );
     expect(readBrowserLog(w.log)).toEqual([]);
     expect(await listening(w.port)).toBe(false);
   });

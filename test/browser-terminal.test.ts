@@ -102,6 +102,7 @@ describe('browser sign-in at a terminal', { timeout: 180_000 }, () => {
           mode: 'foreground',
           username: 'alice',
           password: PASSWORD,
+          timeoutMs: 120_000,
         }),
       },
       stdio: 'ignore',
@@ -122,7 +123,15 @@ describe('browser sign-in at a terminal', { timeout: 180_000 }, () => {
 
   it('with $BROWSER: "Opening your browser ..." on the terminal, the listener finishes, the paste prompt goes away', async () => {
     const { double, env, dir, marker, log } = await setup();
-    const vars = browserEnv({ dir, log, marker, action: 'signin', username: 'alice', password: PASSWORD });
+    const vars = browserEnv({
+      dir,
+      log,
+      marker,
+      action: 'signin',
+      username: 'alice',
+      password: PASSWORD,
+      timeoutMs: 120_000,
+    });
     const exports = Object.entries({ ...vars, BROWSER: browserCommand() })
       .map(([k, v]) => `export ${k}='${v}';`)
       .join(' ');

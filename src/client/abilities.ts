@@ -111,6 +111,21 @@ async function ownProfile(
   }
 }
 
+/**
+ * The text of the profile's own table, [profiles.NAME] (or [profiles."NAME"]) up to the next table, when it
+ * is written so; else the whole text (the parse, with the first question, is what decides).
+ */
+function ownSection(text: string, profile: string): string {
+  const name = profile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const header = new RegExp(`^[ \\t]*\\[[ \\t]*profiles[ \\t]*\\.[ \\t]*("?)${name}\\1[ \\t]*\\]`, 'm').exec(
+    text,
+  );
+  if (!header) return text;
+  const rest = text.slice(header.index + header[0].length);
+  const next = /^[ \t]*\[/m.exec(rest);
+  return next ? rest.slice(0, next.index) : rest;
+}
+
 /** Whether a pinentry found on PATH could reach a person: a display, macOS, or a terminal in GPG_TTY. */
 function pinentryReachable(env: NodeJS.ProcessEnv): boolean {
   return process.platform === 'darwin' || Boolean(env.GPG_TTY || env.DISPLAY || env.WAYLAND_DISPLAY);
@@ -153,8 +168,9 @@ export async function clientAbilities(options: {
   // name it for this profile. What actually runs is decided by the parse, with the first question (asking.ts).
   const commands = /\b(?:password|mfa)_command\b/.test(text);
   // A BROWSER profile's page can be opened here (its browser_command, $BROWSER, a desktop session).
+  const browserFlow = /\bBROWSER\b/.test(ownSection(text, profile));
   const browser =
-    /\bBROWSER\b/.test(text) &&
+    browserFlow &&
     (/\bbrowser_command\b/.test(text) ||
       Boolean(process.env.BROWSER?.trim()) ||
       process.platform === 'darwin' ||
@@ -178,6 +194,6 @@ export async function clientAbilities(options: {
     ...(pinentry ? { pinentry } : {}),
     own,
     profile,
-    ...(/\bBROWSER\b/.test(text) ? { browserSignIns: true } : {}),
+    ...(browserFlow ? { browserSignIns: true } : {}),
   };
 }

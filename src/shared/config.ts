@@ -220,10 +220,6 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
   }
   const profile = fields as unknown as ProfileConfig;
   if (browser) checkBrowserProfile(profile, fail);
-  profile.hosts = profile.hosts.map((h) => h.toLowerCase());
-  if (profile.clientSecret !== undefined && profile.clientSecretCommand !== undefined) {
-    throw fail('keys "client_secret" and "client_secret_command" exclude each other', 'keep one');
-  }
   const pool = profile.userPoolId;
   // Only a BROWSER profile gets here without a pool (parseKey required one of the others).
   if (profile.region === undefined && pool !== undefined) {
@@ -232,6 +228,10 @@ function parseProfile(file: string, name: string, value: unknown): ProfileConfig
       throw fail('missing key "region" (user_pool_id does not start with one)', 'add region = "..."');
     }
     profile.region = prefix;
+  }
+  profile.hosts = profile.hosts.map((h) => h.toLowerCase());
+  if (profile.clientSecret !== undefined && profile.clientSecretCommand !== undefined) {
+    throw fail('keys "client_secret" and "client_secret_command" exclude each other', 'keep one');
   }
   return profile;
 }

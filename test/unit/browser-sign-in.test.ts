@@ -209,6 +209,8 @@ describe('browser sign-in in-process', () => {
     expect(refreshed.token).not.toBe(first.token);
     expect(w.domain.refreshes).toEqual(['refresh-r1']);
     expect(a.asked).toHaveLength(1);
+    // The devices API is the pool's: a profile without one says what to add.
+    await expect(w.daemon.devices('web')).rejects.toThrow(/names no user_pool_id: add user_pool_id/);
     const out = await w.daemon.logout('web');
     expect(out).toMatchObject({ revoked: true, deleted: true });
     expect(w.domain.revoked).toEqual(['refresh-r1']);

@@ -3,7 +3,11 @@
  * listener's requests and to a pasted address), the `browser` question's shape on the wire, the opener a
  * client picks, and a BROWSER profile's keys.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { clientAbilities } from '../../src/client/abilities.js';
 import { chooseOpener } from '../../src/client/answering/browser.js';
 import { parseConfig, profileIdentity } from '../../src/shared/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
@@ -170,5 +174,51 @@ describe('a BROWSER profile', () => {
     expect(loopbackRedirectProblem('https://localhost:9000/cb')).toMatch(/not an http/);
     expect(loopbackRedirectProblem('http://localhost:9000/cb#x')).toMatch(/fragment/);
     expect(loopbackRedirectProblem('http://10.0.0.1:9000/cb')).toMatch(/not on this machine/);
+  });
+});
+
+describe('the browser ability a client advertises', () => {
+  it('only for a BROWSER profile, and only when it can open a browser', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cog-unit-abilities-'));
+    const configFile = join(dir, 'config.toml');
+    writeFileSync(
+      configFile,
+      '[profiles.dev]\nuser_pool_id = "eu-west-1_A"\nclient_id = "c"\nusername = "u"\n\n' +
+        '[profiles.web]\nauth_flow = "BROWSER"\ndomain = "https://d.example"\nclient_id = "c"\n',
+      { mode: 0o600 },
+    );
+    const saved = {
+      BROWSER: process.env.BROWSER,
+      DISPLAY: process.env.DISPLAY,
+      WAYLAND: process.env.WAYLAND_DISPLAY,
+    };
+    try {
+      process.env.BROWSER = 'firefox';
+      const web = await clientAbilities({ noInput: false, profile: 'web', configFile });
+      expect(web.abilities.browser).toBe(true);
+      expect(web.browserSignIns).toBe(true);
+      const dev = await clientAbilities({ noInput: false, profile: 'dev', configFile });
+      expect(dev.abilities.browser).toBeUndefined();
+      expect(dev.browserSignIns).toBeUndefined();
+      const none = await clientAbilities({ noInput: true, profile: 'web', configFile });
+      expect(none.abilities).toEqual({ tty: false, commands: false });
+      delete process.env.BROWSER;
+      delete process.env.DISPLAY;
+      delete process.env.WAYLAND_DISPLAY;
+      if (process.platform !== 'darwin') {
+        const nothing = await clientAbilities({ noInput: false, profile: 'web', configFile });
+        expect(nothing.abilities.browser).toBeUndefined();
+      }
+    } finally {
+      for (const [key, value] of Object.entries({
+        BROWSER: saved.BROWSER,
+        DISPLAY: saved.DISPLAY,
+        WAYLAND_DISPLAY: saved.WAYLAND,
+      })) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

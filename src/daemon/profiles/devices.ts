@@ -1,7 +1,7 @@
 /** Remembered devices: confirmed after a sign-in that got one, listed and forgotten at Cognito. */
 import { hostname } from 'node:os';
 import { type ProfileConfig, profileIdentity } from '../../shared/config.js';
-import { CogTokenError, messageOf } from '../../shared/errors.js';
+import { CogTokenError, ConfigError, messageOf } from '../../shared/errors.js';
 import { deviceVerifier, randomDevicePassword } from '../../shared/srp.js';
 import { cognitoError } from '../cognito-errors.js';
 import { isUnknownDevice } from '../cognito-gateway.js';
@@ -42,6 +42,14 @@ export class Devices {
   /** The user's devices at Cognito, marking the one this machine holds; `forget` one first. */
   async list(name: string, forget?: string) {
     const { p, warnings } = this.parts.profiles.lookup(name);
+    if (p.region === undefined) {
+      // A BROWSER profile without its pool: the devices API is the pool's (region and endpoint).
+      throw new ConfigError({
+        profile: name,
+        problem: "the devices are the user pool's, and this profile names no user_pool_id",
+        remedy: `add user_pool_id to [profiles.${name}]`,
+      });
+    }
     const tokens = heldTokens(this.parts.profiles.state(p));
     if (!tokens || tokens.accessExpiresAt - this.parts.clock.now() / 1000 <= 0) {
       throw new CogTokenError('needs-sign-in', {

@@ -36,13 +36,18 @@ const asked: Record<Question, string> = {
   'new-password': 'a new password',
   attribute: 'a required attribute',
   'mfa-setup': 'an authenticator app setup',
-  browser: 'a browser to sign in with (or a terminal to paste the redirected address into)',
+  browser: 'a browser to sign in with',
 };
 
 function nobodyToAsk(p: ProfileConfig, question: Question, refusal?: string): CogTokenError {
+  const why = refusal ? ` (${refusal})` : '';
+  const problem =
+    question === 'browser'
+      ? `a sign-in through the browser is needed and this request can open no browser (browser_command, $BROWSER, a desktop session) and has no terminal to paste into${why}`
+      : `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${why}`;
   return new CogTokenError('needs-sign-in', {
     profile: p.name,
-    problem: `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${refusal ? ` (${refusal})` : ''}`,
+    problem,
     remedy: `run: cog-token login ${p.name}`,
   });
 }
