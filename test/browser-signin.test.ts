@@ -160,6 +160,19 @@ function failed(r: RunResult, status: number, pattern: RegExp): void {
 }
 
 // A real browser on a shared 2-core machine: a sign-in may take tens of seconds.
+/**
+ * `--min-valid` may ask for at most the token's whole lifetime; once a second has passed since the token was
+ * issued, asking for the whole lifetime can only be met by a refresh.
+ */
+async function wholeLifetimeLater(jwt: string): Promise<string[]> {
+  const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as {
+    iat: number;
+    exp: number;
+  };
+  await waitUntil('a second after the token was issued', () => Date.now() / 1000 >= claims.iat + 1);
+  return ['--min-valid', String(claims.exp - claims.iat)];
+}
+
 describe('browser sign-in', { timeout: 180_000 }, () => {
   it('signs in through the browser ($BROWSER): only the token on stdout, the page holds none, the URL no secret', async () => {
     const w = await world({
@@ -231,7 +244,7 @@ describe('browser sign-in', { timeout: 180_000 }, () => {
     expect(w.double.managedLogin.authorizeRequests.at(-1)?.identityProvider).toBe('Google');
     await waitForBrowserExit(w.log);
     // A refresh (forced by --min-valid) goes through the token endpoint's refresh_token grant: no browser.
-    const second = token(await w.run(['get', 'web', '--min-valid', '999999'], w.browser()));
+    const second = token(await w.run(['get', 'web', ...(await wholeLifetimeLater(first))], w.browser()));
     expect(second).not.toBe(first);
     expect(w.double.managedLogin.tokenRequests('refresh_token')).toBe(1);
     expect(w.double.managedLogin.tokenRequests('authorization_code')).toBe(1);
@@ -266,7 +279,9 @@ describe('browser sign-in', { timeout: 180_000 }, () => {
     expect(readBrowserLog(w.log).filter((e) => e.event === 'start')).toHaveLength(1);
     expect(w.double.managedLogin.tokenRequests('authorization_code')).toBe(1);
     // The profile names its pool: the refresh token from the domain is refreshed through the API.
-    const again = token(await w.run(['get', 'web', '--min-valid', '999999'], w.browser()));
+    const again = token(
+      await w.run(['get', 'web', ...(await wholeLifetimeLater(tokens[0] ?? ''))], w.browser()),
+    );
     expect(again).not.toBe(tokens[0]);
     expect(w.double.count('GetTokensFromRefreshToken')).toBe(1);
     expect(w.double.managedLogin.tokenRequests('refresh_token')).toBe(0);

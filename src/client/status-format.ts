@@ -11,7 +11,7 @@ function expiry(epochSeconds: number, now: number): string {
 
 function profileLines(p: ProfileStatus, now: number): string[] {
   const lines = [`profile ${p.name}: ${p.state}${p.username ? ` as ${p.username}` : ''}`];
-  const row = (label: string, text: string) => lines.push(`  ${`${label}:`.padEnd(16)}${text}`);
+  const row = (label: string, text: string) => lines.push(`  ${`${label}:`.padEnd(15)} ${text}`);
   if (p.dropped)
     row('tokens', `dropped (the next get ${p.state === 'signed-in' ? 'refreshes' : 'signs in'})`);
   if (p.idExpiresAt !== undefined) row('id token', expiry(p.idExpiresAt, now));
