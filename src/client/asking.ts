@@ -29,7 +29,14 @@ export async function asking(options: {
   /** This client's config file, where the profile's commands and pinentry_program are read. */
   configFile?: string;
 }): Promise<Asking> {
-  const { abilities, terminal, pinentry, own: ownProfile, profile } = await clientAbilities(options);
+  const {
+    abilities,
+    terminal,
+    pinentry,
+    pinentryMissing,
+    own: ownProfile,
+    profile,
+  } = await clientAbilities(options);
   const tty = abilities.tty;
   let answerer: Answerer | undefined;
   return {
@@ -56,6 +63,10 @@ export async function asking(options: {
         }
         const a = await answerer.answer(ask);
         if (!pinentry || !('error' in a) || a.error !== 'no-input') return a;
+      }
+      if (pinentryMissing !== undefined) {
+        const message = `pinentry_program ${pinentryMissing} was not found`;
+        return { v: protocolVersion, type: 'answer', id: ask.id, error: 'command-failed', message };
       }
       if (pinentry) {
         const { answerWithPinentry } = await import('./answering/answers.js');

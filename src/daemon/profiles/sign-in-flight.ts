@@ -28,20 +28,51 @@ export interface Asker {
 }
 
 const asked: Record<Question, string> = {
-  password: 'the password (or password_command)',
-  mfa: 'the MFA code (or mfa_command)',
+  password: 'the password',
+  mfa: 'the MFA code',
   select: 'which MFA to use (or mfa_preference)',
   'new-password': 'a new password',
   attribute: 'a required attribute',
   'mfa-setup': 'an authenticator app setup',
 };
 
-function nobodyToAsk(p: ProfileConfig, question: Question, refusal?: string): CogTokenError {
+/** The profile key whose command could answer `question`, when one could and the profile sets none. */
+function unsetCommandKey(p: ProfileConfig, question: Question): string | undefined {
+  if (question === 'password' && p.passwordCommand === undefined) return 'password_command';
+  if (question === 'mfa' && p.mfaCommand === undefined) return 'mfa_command';
+  return undefined;
+}
+
+/**
+ * Nobody can answer `question`. Under --no-input (`noInput`) it says what was skipped; it suggests a command
+ * only where the profile has none for that question (never one that is already configured).
+ */
+function nobodyToAsk(
+  p: ProfileConfig,
+  question: Question,
+  noInput: boolean,
+  refusal?: string,
+): CogTokenError {
+  const key = unsetCommandKey(p, question);
+  const login = `run: cog-token login ${p.name}`;
+  const why = refusal ? ` (${refusal})` : '';
+  if (noInput) {
+    return new CogTokenError('needs-sign-in', {
+      profile: p.name,
+      problem: `--no-input: no terminal or pinentry was asked for ${asked[question]}${why}`,
+      remedy: key ? `set ${key} or run without --no-input` : `run without --no-input (or ${login})`,
+    });
+  }
   return new CogTokenError('needs-sign-in', {
     profile: p.name,
-    problem: `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${refusal ? ` (${refusal})` : ''}`,
-    remedy: `run: cog-token login ${p.name}`,
+    problem: `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${why}`,
+    remedy: key ? `${login} (or set ${key})` : login,
   });
+}
+
+/** Whether every client waiting on a sign-in asked with --no-input (then the errors say so). */
+function allNoInput(askers: readonly Asker[]): boolean {
+  return askers.length > 0 && askers.every((a) => a.abilities.noInput === true);
 }
 
 function elsewhere(p: ProfileConfig, problem: string): CogTokenError {
@@ -73,7 +104,9 @@ export class SignIns {
   run(p: ProfileConfig, asker: Asker, timeoutSeconds: number): Promise<Tokens> {
     const s = this.parts.profiles.state(p);
     if (s.kind === 'signing-in') return this.join(s.flight, p, asker, timeoutSeconds);
-    if (!canAnswer(asker)) return Promise.reject(nobodyToAsk(p, 'password'));
+    if (!canAnswer(asker)) {
+      return Promise.reject(nobodyToAsk(p, 'password', asker.abilities.noInput === true));
+    }
     const flight: SignInFlight = {
       askers: [asker],
       promise: Promise.resolve() as unknown as Promise<Tokens>,
@@ -147,7 +180,7 @@ export class SignIns {
       const asker = flight.askers.find(
         (a) => !tried.has(a) && !a.closed && canAnswer(a, command !== undefined),
       );
-      if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
+      if (!asker) throw nobodyToAsk(p, spec.question, allNoInput(flight.askers), lastRefusal);
       tried.add(asker);
       const outcome = await asker.ask({ ...spec, profile: p.name });
       if ('value' in outcome) return outcome.value;
@@ -164,10 +197,11 @@ export class SignIns {
           remedy: login,
         });
       }
-      throw new CogTokenError('auth-rejected', {
+      // A command of the user's (or their pinentry) failed: not Cognito's rejection, its own exit status.
+      throw new CogTokenError('command-failed', {
         profile: p.name,
         problem: outcome.message,
-        remedy: `${commandFix(outcome.message)} in the profile, then ${login}`,
+        remedy: `${commandFix(outcome.message)}, then ${login}`,
       });
     }
   }
