@@ -66,7 +66,7 @@ function nobodyToAsk(
   return new CogTokenError('needs-sign-in', {
     profile: p.name,
     problem: `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${why}`,
-    remedy: key ? `${login} (or set ${key})` : login,
+    remedy: key ? `set ${key} or ${login}` : login,
   });
 }
 
