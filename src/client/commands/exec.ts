@@ -20,7 +20,7 @@ export const exec = defineCommand({
         type: 'boolean',
         default: true,
         describe:
-          'ask a person for a password or code when a sign-in needs one (--no-input: never; the profile\'s commands still answer, else exit 3)',
+          "ask a person for a password or code when a sign-in needs one (--no-input: never; the profile's commands still answer, else exit 3)",
       }),
   handler: async (args, argv) => {
     checkMinValid(args.minValid);
