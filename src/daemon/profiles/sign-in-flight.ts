@@ -175,11 +175,22 @@ export class SignIns {
   private async relay(p: ProfileConfig, flight: SignInFlight, spec: QuestionSpec): Promise<string> {
     const command = commandFor(p, spec.question);
     const tried = new Set<Asker>();
+    const login = `run: cog-token login ${p.name}`;
     let lastRefusal: string | undefined;
+    let failedCommand: string | undefined;
     for (;;) {
       const asker = flight.askers.find(
         (a) => !tried.has(a) && !a.closed && canAnswer(a, command !== undefined),
       );
+      if (!asker && failedCommand !== undefined) {
+        // A command of the user's (or their pinentry) failed and nobody else answered: not Cognito's
+        // rejection (4) but its own exit status (9).
+        throw new CogTokenError('command-failed', {
+          profile: p.name,
+          problem: failedCommand,
+          remedy: `${commandFix(failedCommand)}, then ${login}`,
+        });
+      }
       if (!asker) throw nobodyToAsk(p, spec.question, allNoInput(flight.askers), lastRefusal);
       tried.add(asker);
       const outcome = await asker.ask({ ...spec, profile: p.name });
@@ -189,19 +200,15 @@ export class SignIns {
         lastRefusal = outcome.message;
         continue;
       }
-      const login = `run: cog-token login ${p.name}`;
-      if (outcome.refused === 'cancelled') {
-        throw new CogTokenError('needs-sign-in', {
-          profile: p.name,
-          problem: 'sign-in cancelled',
-          remedy: login,
-        });
+      if (outcome.refused === 'command-failed') {
+        // Another waiting client (a terminal) may still answer.
+        failedCommand = outcome.message;
+        continue;
       }
-      // A command of the user's (or their pinentry) failed: not Cognito's rejection, its own exit status.
-      throw new CogTokenError('command-failed', {
+      throw new CogTokenError('needs-sign-in', {
         profile: p.name,
-        problem: outcome.message,
-        remedy: `${commandFix(outcome.message)}, then ${login}`,
+        problem: 'sign-in cancelled',
+        remedy: login,
       });
     }
   }
