@@ -265,6 +265,15 @@ describe('each exit status, end to end', () => {
   });
 });
 
+describe("the README's config example", () => {
+  it('names no optional command uncommented: copied as it is, it signs in by asking, never fails on a missing `pass`', () => {
+    const example = /## Configure a profile[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(example).toMatch(/^\[profiles\.dev\]$/m);
+    expect(example).toMatch(/^# password_command = /m);
+    expect(example.split('\n').filter((l) => /^\s*\w+_command\s*=/.test(l))).toEqual([]);
+  });
+});
+
 /** The README's lines that start with `<name>=$(cog-token get`: the idioms that must stop on failure. */
 function idioms(): string[] {
   const lines = readme.split('\n').filter((l) => /^\w+=\$\(cog-token get /.test(l));
