@@ -113,6 +113,28 @@ describe('--no-input runs the profile’s own commands and asks no person', () =
     expect(env.runs('pw')).toBe(1);
   });
 
+  it('on a terminal, --no-input runs password_command in the foreground: a command that reads the terminal (gpg) works', async () => {
+    const pool = await user(false);
+    const env = cleanups.newEnv();
+    env.writeConfig(
+      CogEnv.profile('dev', suite.emu, pool, 'alice', {
+        password_command: 'printf "gpg passphrase: " > /dev/tty; read -r pw < /dev/tty; echo "$pw"',
+        command_timeout: 20,
+      }),
+    );
+    const tmux = await Tmux.start(
+      `T=$('${process.execPath}' '${cli}' get dev --no-input); echo "rc=$? len=\${#T}"; sleep 600`,
+      { env: env.env },
+    );
+    cleanups.push(() => tmux.kill());
+    await tmux.waitFor('gpg passphrase:', 30_000);
+    await tmux.type(PW);
+    await tmux.enter();
+    const screen = await tmux.waitFor(/rc=\d+ len=\d+/, 30_000);
+    expect(screen).toMatch(/rc=0 len=[1-9]\d*/);
+    expect(screen).not.toMatch(/Password for/);
+  });
+
   it('on a terminal, --no-input never prompts there: exit 3, and the prompt-less error', async () => {
     const pool = await user(false);
     const env = cleanups.newEnv();

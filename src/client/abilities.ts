@@ -128,8 +128,10 @@ export async function clientAbilities(options: {
   configFile?: string;
 }): Promise<ClientAbilities> {
   const noInput = options.noInput;
-  const terminal = !noInput && hasTerminal();
-  const tty = terminal && options.terminal !== false;
+  // Looked for even under --no-input: a command run there stays in the terminal's foreground process group
+  // (answers.ts), where reading the terminal does not stop it.
+  const terminal = hasTerminal();
+  const tty = terminal && !noInput && options.terminal !== false;
   const { profile, configFile } = options;
   const asks = noInput ? { noInput: true } : {};
   if (profile === undefined) return { abilities: { tty, commands: false, ...asks }, terminal };
