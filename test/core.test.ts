@@ -216,13 +216,14 @@ describe('the daemon and its store', () => {
       name: 'NotAuthorizedException',
     });
 
+    // A sign-in is needed: --no-input tries it through password_command, which has no password here.
     expectFailure(
       await env.run(['get', 'dev', '--no-input']),
-      ExitStatus.needsSignIn,
-      /run: cog-token login dev/,
+      ExitStatus.commandFailed,
+      /profile dev: password_command printed nothing: fix the command in the profile, then run: cog-token login dev/,
     );
     expectToken(await env.run(['get', 'dev'], { env: pwEnv }));
-    expect(env.runs('pw')).toBe(2);
+    expect(env.runs('pw')).toBe(3);
     const status = JSON.parse((await env.run(['status', '--json'])).stdout);
     expect(status.profiles).toEqual([expect.objectContaining({ name: 'dev', state: 'signed-in' })]);
     expect(status.pid).toBe((await env.daemonPids())[0]);
@@ -230,7 +231,7 @@ describe('the daemon and its store', () => {
 });
 
 describe('failures', () => {
-  it('no way to ask: --no-input, or no terminal and no command', async () => {
+  it('no way to ask: no terminal and no command, or --no-input without one; with password_command --no-input signs in', async () => {
     const pool = await userWithPassword();
     const env = newEnv();
     env.writeConfig(CogEnv.profile('dev', suite.emu, pool, 'alice'));
@@ -239,14 +240,15 @@ describe('failures', () => {
       ExitStatus.needsSignIn,
       /profile dev: .*run: cog-token login dev/,
     );
+    expectFailure(
+      await env.run(['get', 'dev', '--no-input']),
+      ExitStatus.needsSignIn,
+      /profile dev: --no-input: no terminal or pinentry was asked for the password: set password_command/,
+    );
     env.writeConfig(
       CogEnv.profile('dev', suite.emu, pool, 'alice', { password_command: 'printenv COG_TEST_PW' }),
     );
-    expectFailure(
-      await env.run(['get', 'dev', '--no-input'], { env: pwEnv }),
-      ExitStatus.needsSignIn,
-      /profile dev: .*run: cog-token login dev/,
-    );
+    expectToken(await env.run(['get', 'dev', '--no-input'], { env: pwEnv }));
   });
 
   it('config errors name the file, the profile and the key; a good profile still works', async () => {

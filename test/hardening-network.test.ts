@@ -171,8 +171,10 @@ describe('network faults', () => {
     );
     expect(proxy.accepted.get('refuse') ?? 0).toBe(before);
     expect(env.storedRefreshToken()).toBeUndefined();
+    // The tokens are gone: --no-input tries a sign-in through password_command, with no password here.
     const gone = await env.run(['get', 'dev', '--no-input']);
-    expect(gone.code).toBe(ExitStatus.needsSignIn);
+    expect(gone.code).toBe(ExitStatus.commandFailed);
+    expect(gone.stderr).toMatch(/profile dev: password_command printed nothing/);
     const stillValid = await refreshAtEmulator(suite.emu, pool, second);
     expect(stillValid.AuthenticationResult?.IdToken).toBeTruthy();
     // Nothing left: a logout says so.

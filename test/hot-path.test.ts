@@ -96,21 +96,23 @@ describe('cog-token get: the hot path', () => {
     const proxy = await CountingProxy.start(() => suite.emu.endpoint);
     const fresh = CogEnv.create();
     try {
-      fresh.writeConfig(
+      const profile = (extra: Record<string, string>) =>
         CogEnv.profile('dev', suite.emu, suite.pool, 'alice', {
-          password_command: fresh.countingCommand('pw', '$COG_TEST_PW'),
+          ...extra,
           // The emulator ignores client secrets; here it only shows the daemon did not even start a sign-in.
           client_secret_command: fresh.countingCommand('secret', 'quick-try-client-secret'),
-        }).replace(suite.emu.endpoint, proxy.endpoint),
-      );
+        }).replace(suite.emu.endpoint, proxy.endpoint);
+      // No command: --no-input can answer nothing, so neither the quick try nor the full path starts one.
+      fresh.writeConfig(profile({}));
       const refused = await fresh.run(['get', 'dev', '--no-input']);
       expect(refused.code).toBe(ExitStatus.needsSignIn);
       expect(refused.stdout).toBe('');
       expect(refused.stderr).toMatch(
-        /^cog-token: profile dev: a sign-in is needed .*run: cog-token login dev\n$/,
+        /^cog-token: profile dev: --no-input: no terminal or pinentry was asked for the password: set password_command or run without --no-input\n$/,
       );
       expect(proxy.snapshot()).toEqual({});
       expect(fresh.runs('secret')).toBe(0);
+      fresh.writeConfig(profile({ password_command: fresh.countingCommand('pw', '$COG_TEST_PW') }));
       const r = await fresh.run(['get', 'dev'], { env: { COG_TEST_PW: PW } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');

@@ -193,11 +193,13 @@ describe('daemon lifecycle', () => {
     expect((await env.run(['stop'])).code).toBe(0);
     writeFileSync(env.socketFile, 'not a socket\n');
     const refused = await startWithPipe(env);
-    expect(refused.line).toMatch(
-      new RegExp(
-        `^error unsafe-state ${env.socketFile} is a regular file, not a socket this daemon made.*\n$`,
-      ),
-    );
+    // The refusal's code and parts, one line of JSON after it.
+    const m = /^error (\S+) (.*)\n$/.exec(refused.line);
+    expect(m?.[1]).toBe('unsafe-state');
+    expect(JSON.parse(m?.[2] ?? '')).toEqual({
+      problem: `${env.socketFile} is a regular file, not a socket this daemon made, and is left as it is`,
+      remedy: 'move it aside, or set COG_TOKEN_SOCKET to another path',
+    });
   });
 
   it('a daemon that dies before it says anything: the client says so, with its exit status and the log', async () => {

@@ -127,7 +127,7 @@ describe('the Assuan conversation (scripted pinentry)', () => {
       timeoutSeconds: 1,
       ownGroup: true,
     });
-    expect(r).toMatchObject({ error: 'no-input', message: `${program} timed out after 1 s` });
+    expect(r).toMatchObject({ error: 'command-failed', message: `pinentry ${program} timed out after 1 s` });
     const sleeper = Number(readFileSync(pidFile, 'utf8'));
     await waitUntil('the pinentry child to be killed', () => !pidAlive(sleeper));
   });

@@ -40,6 +40,13 @@ function newEnv(): CogEnv {
   return env;
 }
 
+/** A profile with no command: a `get --no-input` of it can answer nothing (--no-input runs commands). */
+function newEnvWithoutCommands(): CogEnv {
+  const env = suite.newEnv();
+  env.writeConfig(CogEnv.profile('dev', suite.emu, suite.pool, 'alice'));
+  return env;
+}
+
 function good(r: RunResult): string {
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
@@ -159,8 +166,12 @@ describe('nothing waits on a sign-in without a deadline', () => {
   });
 
   it('a request that can answer nothing never joins a sign-in under way: exit 3 at once, saying so', async () => {
-    const env = newEnv();
-    failed(await env.run(['get', 'dev', '--no-input']), ExitStatus.needsSignIn, /run: cog-token login dev/);
+    const env = newEnvWithoutCommands();
+    failed(
+      await env.run(['get', 'dev', '--no-input']),
+      ExitStatus.needsSignIn,
+      /--no-input: no terminal or pinentry was asked for the password/,
+    );
     const held = await heldAtPasswordPrompt(env, false);
     failed(
       await env.run(['get', 'dev', '--no-input'], { timeoutMs: 10_000 }),
@@ -172,7 +183,8 @@ describe('nothing waits on a sign-in without a deadline', () => {
 
   it('a get that joins a sign-in under way ends at its --timeout; the other sign-in still waits and completes', async () => {
     const env = newEnv();
-    failed(await env.run(['get', 'dev', '--no-input']), ExitStatus.needsSignIn, /run: cog-token login dev/);
+    // Starts the daemon and signs nothing in (get --no-input would sign in through password_command).
+    expect((await env.run(['logout', 'dev', '--local'])).code).toBe(0);
     const held = await heldAtPasswordPrompt(env, false);
     failed(
       await env.run(['get', 'dev', '--timeout', '2'], { env: pwEnv, timeoutMs: 15_000 }),
@@ -205,12 +217,12 @@ describe('connections cannot starve the daemon', () => {
   });
 
   it('an idle connection (a partial line, no question open) is closed after COG_TOKEN_IDLE_TIMEOUT; one with a question open is not', async () => {
-    const env = newEnv();
+    const env = newEnvWithoutCommands();
     const idleEnv = { COG_TOKEN_IDLE_TIMEOUT: '1' };
     failed(
       await env.run(['get', 'dev', '--no-input'], { env: idleEnv }),
       ExitStatus.needsSignIn,
-      /run: cog-token login dev/,
+      /--no-input: no terminal or pinentry was asked for the password/,
     );
     const held = await heldAtPasswordPrompt(env, false);
     const partial = await RawConnection.open(env.socketFile);

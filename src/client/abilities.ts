@@ -46,6 +46,8 @@ export interface ClientAbilities {
   terminal: boolean;
   /** The pinentry program this client offers (abilities.pinentry), resolved on PATH. */
   pinentry?: string;
+  /** The pinentry_program the config names but PATH lacks: offered, and answered as a failed command. */
+  pinentryMissing?: string;
   /**
    * The profile this client asks about (a `get` only), as its own config describes it: parsed when first
    * needed (a question, or a pinentry to look for), once.
@@ -132,11 +134,12 @@ function pinentryReachable(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * `noInput`: nothing may be asked (no terminal, no commands). `terminal: false` keeps the terminal out (git
- * with GIT_TERMINAL_PROMPT=0) while commands and pinentry still answer. `profile` (a `get`): only then can
- * anything be asked, and only about that profile: its commands come from the client's own config
- * (`commands` says whether there are any), and a pinentry is looked for by a client without a terminal
- * (with one, the terminal is the better place).
+ * `noInput` (--no-input): no person is asked (no terminal, no pinentry), but the profile's own commands
+ * still answer, so a cron job with --no-input signs in when its commands can. `terminal: false` keeps the
+ * terminal out (git with GIT_TERMINAL_PROMPT=0) while commands and pinentry still answer. `profile` (a
+ * `get`): only then can anything be asked, and only about that profile: its commands come from the client's
+ * own config (`commands` says whether there are any), and a pinentry is looked for by a client without a
+ * terminal (with one, the terminal is the better place).
  */
 export async function clientAbilities(options: {
   noInput: boolean;
@@ -144,11 +147,14 @@ export async function clientAbilities(options: {
   profile?: string;
   configFile?: string;
 }): Promise<ClientAbilities> {
-  if (options.noInput) return { abilities: { tty: false, commands: false }, terminal: false };
+  const noInput = options.noInput;
+  // Looked for even under --no-input: a command run there stays in the terminal's foreground process group
+  // (answers.ts), where reading the terminal does not stop it.
   const terminal = hasTerminal();
-  const tty = terminal && options.terminal !== false;
+  const tty = terminal && !noInput && options.terminal !== false;
   const { profile, configFile } = options;
-  if (profile === undefined) return { abilities: { tty, commands: false }, terminal };
+  const asks = noInput ? { noInput: true } : {};
+  if (profile === undefined) return { abilities: { tty, commands: false, ...asks }, terminal };
   let text = '';
   try {
     if (configFile !== undefined) text = readFileSync(configFile, 'utf8');
@@ -171,27 +177,33 @@ export async function clientAbilities(options: {
   const browserFlow = /\bBROWSER\b/.test(ownSection(text, profile));
   const browser =
     browserFlow &&
+    !noInput &&
     (/\bbrowser_command\b/.test(text) ||
       Boolean(process.env.BROWSER?.trim()) ||
       process.platform === 'darwin' ||
       Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY));
   let pinentry: string | undefined;
-  if (!tty) {
+  let pinentryMissing: string | undefined;
+  if (!tty && !noInput) {
     const configured = text.includes('pinentry') ? (await own()).pinentryProgram : undefined;
     if (configured !== undefined || pinentryReachable(process.env)) {
       const { pinentryForClient } = await import('./answering/answers.js');
       pinentry = pinentryForClient(configured);
+      if (pinentry === undefined && configured !== undefined) pinentryMissing = configured;
     }
   }
+  const offersPinentry = pinentry !== undefined || pinentryMissing !== undefined;
   return {
     abilities: {
       tty,
       commands,
-      ...(pinentry ? { pinentry: true } : {}),
+      ...(offersPinentry ? { pinentry: true } : {}),
       ...(browser ? { browser: true } : {}),
+      ...asks,
     },
     terminal,
     ...(pinentry ? { pinentry } : {}),
+    ...(pinentryMissing !== undefined ? { pinentryMissing } : {}),
     own,
     profile,
     ...(browserFlow ? { browserSignIns: true } : {}),

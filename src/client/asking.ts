@@ -35,6 +35,7 @@ export async function asking(options: {
     abilities,
     terminal,
     pinentry,
+    pinentryMissing,
     own: ownProfile,
     profile,
     browserSignIns,
@@ -73,6 +74,10 @@ export async function asking(options: {
         }
         const a = await answerer.answer(ask);
         if (!pinentry || !('error' in a) || a.error !== 'no-input') return a;
+      }
+      if (pinentryMissing !== undefined) {
+        const message = `pinentry_program ${pinentryMissing} was not found`;
+        return { v: protocolVersion, type: 'answer', id: ask.id, error: 'command-failed', message };
       }
       if (pinentry) {
         const { answerWithPinentry } = await import('./answering/answers.js');

@@ -82,6 +82,8 @@ function epilogue(): string {
     `  ${ExitStatus.unreachable} Cognito unreachable and no cached token is valid`,
     `  ${ExitStatus.daemonUnreachable} the daemon could not be reached or started`,
     `  ${ExitStatus.unsafeState} unsafe or unusable local state (permissions, store, keyring)`,
+    `  ${ExitStatus.doctorFoundProblems} cog-token doctor found a problem`,
+    `  ${ExitStatus.commandFailed} a command of yours failed (password_command, mfa_command, client_secret_command, pinentry)`,
   ].join('\n');
 }
 

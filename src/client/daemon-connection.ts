@@ -11,7 +11,7 @@ import { chmodSync, closeSync, fstatSync, openSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CogTokenError, daemonError, messageOf } from '../shared/errors.js';
+import { CogTokenError, daemonError, describeProblem, messageOf } from '../shared/errors.js';
 import type { Paths } from '../shared/paths.js';
 import {
   type Answer,
@@ -158,11 +158,12 @@ async function startDaemon(paths: Paths): Promise<'ok' | 'running'> {
         if (nl === -1) return;
         const outcome = parseStartLine(text.slice(0, nl));
         if (outcome === undefined) settle(unreachable(paths, 'the daemon said something else than ok'));
-        // A refusal the daemon can name (unsafe path: 7; another daemon on the store: 6) is this command's.
+        // A refusal the daemon can name (unsafe path or an inspector: 7; another daemon on the store: 6)
+        // is this command's: the daemon's line (its parts) and its exit status, not a pointer to the log.
         else if (outcome.kind === 'error' && outcome.code !== 'internal')
-          settle(daemonError(outcome.code, outcome.message));
+          settle(daemonError(outcome.code, describeProblem(outcome.detail), outcome.detail));
         else if (outcome.kind === 'error')
-          settle(unreachable(paths, `it could not start: ${outcome.message}`));
+          settle(unreachable(paths, `it could not start: ${describeProblem(outcome.detail)}`));
         else settle(outcome.kind);
       });
       pipe.once('error', () => {});

@@ -14,6 +14,7 @@ import { type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Config, loadConfig } from '../shared/config.js';
 import { messageOf, UnsafeStateError } from '../shared/errors.js';
+import { mayAdviseChange } from '../system/private-directory.js';
 import { log } from './log.js';
 
 /** undefined for a path that cannot be looked at (missing, most often). */
@@ -50,7 +51,10 @@ function checkNotWritableByOthers(file: string): void {
     if ((d.mode & 0o022) !== 0 && (d.mode & 0o1000) === 0) {
       throw new UnsafeStateError({
         problem: `directory ${dir} (holding config file ${file}) can be changed by other users (mode ${(d.mode & 0o777).toString(8)})`,
-        remedy: `run chmod go-w ${dir}`,
+        // Never advice that would change a directory others use (for root: /srv, /var/lib...).
+        remedy: mayAdviseChange(dir, d, me)
+          ? `run chmod go-w ${dir}`
+          : 'keep the config file in a directory of your own (COG_TOKEN_CONFIG)',
       });
     }
     if (dirname(dir) === dir) break;

@@ -4,6 +4,7 @@
  * the daemon refuses to run with one, unless COG_TOKEN_ALLOW_INSPECT=1 says this is a developer's machine;
  * and it keeps SIGUSR1 (which would open the inspector of a running Node process) for itself.
  */
+import { UnsafeStateError } from '../shared/errors.js';
 
 const allowInspectVariable = 'COG_TOKEN_ALLOW_INSPECT';
 
@@ -13,7 +14,7 @@ const inspectOption = /(^|\s)--(inspect|inspect-brk|inspect-wait|inspect-port|de
 export async function inspectorRefusal(
   env: NodeJS.ProcessEnv = process.env,
   execArgv: readonly string[] = process.execArgv,
-): Promise<string | undefined> {
+): Promise<UnsafeStateError | undefined> {
   if (env[allowInspectVariable] === '1') return undefined;
   let where: string | undefined;
   if (execArgv.some((a) => inspectOption.test(a))) where = "in node's arguments";
@@ -27,7 +28,10 @@ export async function inspectorRefusal(
     }
   }
   if (where === undefined) return undefined;
-  return `the daemon refuses to run with a Node.js inspector enabled (${where}): anyone on this machine could read its keys through it; remove --inspect from NODE_OPTIONS (or set ${allowInspectVariable}=1 on a development machine)`;
+  return new UnsafeStateError({
+    problem: `the daemon refuses to run with a Node.js inspector enabled (${where}): anyone on this machine could read its keys through it`,
+    remedy: `remove --inspect from NODE_OPTIONS (or set ${allowInspectVariable}=1 on a development machine)`,
+  });
 }
 
 /**

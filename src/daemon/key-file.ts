@@ -28,12 +28,16 @@ export type KeyFileState =
   | { kind: 'missing' }
   | { kind: 'damaged'; reason: string };
 
+/** Where to put the key file when its directory is not one to change (shared, another user's, $HOME). */
+const keyElsewhere =
+  'use a directory of your own for the key, e.g. COG_TOKEN_KEY_FILE=$XDG_STATE_HOME/cog-token/store.key (or leave COG_TOKEN_KEY_FILE unset)';
+
 /**
  * Reads the key file without ever creating or changing it. A key file others can read, or that belongs to
  * someone else, is refused (UnsafeStateError, with the chmod that fixes it); a wrong size is `damaged`.
  */
 export function readKeyFile(file: string): KeyFileState {
-  ensurePrivateDir(dirname(file));
+  ensurePrivateDir(dirname(file), keyElsewhere);
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -73,7 +77,7 @@ export function readKeyFile(file: string): KeyFileState {
  * at most a stray temporary file, never an empty or short key file.
  */
 export function createKeyFile(file: string, key: Buffer = randomBytes(keyBytes)): Buffer {
-  ensurePrivateDir(dirname(file));
+  ensurePrivateDir(dirname(file), keyElsewhere);
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {

@@ -18,6 +18,10 @@ import { ensurePrivateDir } from '../system/private-directory.js';
 import { log } from './log.js';
 import { checkSocketDirectory } from './socket-directory.js';
 
+/** Where to put the socket when its directory is not one to change (shared, another user's, $HOME). */
+const socketElsewhere =
+  'use a directory of your own for the socket, e.g. COG_TOKEN_SOCKET=$XDG_RUNTIME_DIR/cog-token/sock (or leave COG_TOKEN_SOCKET unset)';
+
 export type Listening = { kind: 'listening'; release(): void } | { kind: 'already-running' };
 
 /**
@@ -169,7 +173,7 @@ export async function becomeDaemon(paths: Paths, server: Server): Promise<Listen
   }
   // Before creating anything on the way, and again once the directories exist.
   checkSocketDirectory(paths.socketFile);
-  ensurePrivateDir(paths.runtimeDir);
+  ensurePrivateDir(paths.runtimeDir, socketElsewhere);
   checkSocketDirectory(paths.socketFile);
   const mutex = takeMutex(join(paths.runtimeDir, 'daemon.mutex'));
   if (!mutex) return { kind: 'already-running' };

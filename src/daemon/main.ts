@@ -14,7 +14,7 @@ import { becomeDaemon } from './lifecycle.js';
 import { log } from './log.js';
 import { type PeerCheckState, selfTest } from './peer-credentials.js';
 import { profileUseCases, type UseCases } from './profiles/use-cases.js';
-import { tellStarter } from './readiness.js';
+import { takeStarter } from './readiness.js';
 import { SdkCognitoGateway } from './sdk-cognito-gateway.js';
 import { SdkIdentityGateway } from './sdk-identity-gateway.js';
 import { idleTimeoutMs } from './server/connection.js';
@@ -24,9 +24,12 @@ import { StoreNotices } from './store-notices.js';
 import { TokenStore } from './token-store.js';
 
 export async function runDaemon(): Promise<number> {
+  // The client that started this daemon (if one did) hears how the start went, refusals included.
+  const starter = takeStarter();
   const inspector = await inspectorRefusal();
   if (inspector) {
-    log.error(inspector);
+    log.error(inspector.message);
+    starter.refuse(inspector);
     return ExitStatus.unsafeState;
   }
   const reopenInspector = keepInspectorClosed(() =>
@@ -97,7 +100,7 @@ export async function runDaemon(): Promise<number> {
 
   let listening: Awaited<ReturnType<typeof becomeDaemon>>;
   try {
-    listening = await tellStarter(becomeDaemon(paths, server));
+    listening = await starter.follow(becomeDaemon(paths, server));
   } catch (error) {
     reopenInspector();
     log.error(`cannot listen on ${paths.socketFile}: ${messageOf(error)}`);
@@ -158,6 +161,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runDaemon().then(
     (code) => process.exit(code),
     (error: unknown) => {
+      takeStarter().refuse(error); // a client still waiting hears why (nothing, once it was told)
       log.error(`daemon failed: ${(error instanceof Error && error.stack) || String(error)}`);
       process.exit(1);
     },

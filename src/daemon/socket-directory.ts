@@ -10,6 +10,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UnsafeStateError } from '../shared/errors.js';
+import { mayAdviseChange } from '../system/private-directory.js';
 
 const ownDirectoryAdvice = 'use a directory of your own, e.g. $XDG_RUNTIME_DIR/cog-token';
 
@@ -50,9 +51,12 @@ function checkChain(socketFile: string, dir: string, uid: number, depth: number)
     }
     if (mustBeOwnPrivate !== undefined) {
       if (st.uid !== uid || !st.isDirectory() || (st.mode & 0o077) !== 0) {
+        // The user's own directory, which nobody else uses: the exact chmod; never one of the shared dir's.
+        const ours = st.isDirectory() && mayAdviseChange(path, st, uid);
         refuse(
           socketFile,
           `${path} is in the shared directory ${mustBeOwnPrivate} and is not a 0700 directory of your own (${st.isDirectory() ? `mode ${(st.mode & 0o777).toString(8)}, owner ${owner}` : 'not a directory'})`,
+          ours ? `run chmod 700 ${path}, or ${ownDirectoryAdvice}` : ownDirectoryAdvice,
         );
       }
       mustBeOwnPrivate = undefined;

@@ -231,7 +231,7 @@ class Demo {
     out(indent(describeClaims(payload), '     '));
     out();
 
-    out(`4. cog-token get ${PROFILE} --no-input (the same command, now not allowed to ask anything):`);
+    out(`4. cog-token get ${PROFILE} --no-input (the same command, now not allowed to ask anyone):`);
     const second = await this.cli(['get', PROFILE, '--no-input'], { interactive: false });
     this.expectOk(second, `the second get ${PROFILE}`);
     const again = second.stdout.trim();

@@ -19,6 +19,13 @@ export const ExitStatus = {
   daemonUnreachable: 6,
   /** The store, key file or runtime directory is unsafe or damaged. */
   unsafeState: 7,
+  /** `cog-token doctor` found a problem (its report, on stdout, says each with its fix). No error code. */
+  doctorFoundProblems: 8,
+  /**
+   * A command of the user's failed: password_command, mfa_command, client_secret_command or the pinentry
+   * (not found, a non-zero exit, killed, timed out, printed nothing). Not a rejection by Cognito (4).
+   */
+  commandFailed: 9,
 } as const;
 
 export type ErrorCode =
@@ -30,6 +37,7 @@ export type ErrorCode =
   | 'unreachable'
   | 'daemon-unreachable'
   | 'unsafe-state'
+  | 'command-failed'
   | 'protocol';
 
 const exitByCode: Record<ErrorCode, number> = {
@@ -41,6 +49,7 @@ const exitByCode: Record<ErrorCode, number> = {
   unreachable: ExitStatus.unreachable,
   'daemon-unreachable': ExitStatus.daemonUnreachable,
   'unsafe-state': ExitStatus.unsafeState,
+  'command-failed': ExitStatus.commandFailed,
   protocol: ExitStatus.internal,
 };
 

@@ -79,13 +79,15 @@ function declareRequests() {
       /**
        * The client's own config file names a password_command or mfa_command (seen in its text, so that the
        * request goes out without parsing TOML; the client runs only what its parse gives for the profile).
-       * False with --no-input. The daemon never sends a command: the client runs only its own.
+       * True with --no-input too. The daemon never sends a command: the client runs only its own.
        */
       commands: boolean,
       /** The client can ask a person through a pinentry program (no terminal needed). */
       pinentry: lenient((v) => v === true, true),
       /** The client can open a browser for a managed-login sign-in (browser_command, $BROWSER, a desktop). */
       browser: lenient((v) => v === true, true),
+      /** --no-input: the client asks no person (no terminal, no pinentry); its own commands still answer. */
+      noInput: lenient((v) => v === true, true),
     },
     'abilities must be {tty: boolean, commands: boolean}',
   );

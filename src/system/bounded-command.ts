@@ -58,7 +58,9 @@ export function runBoundedCommand(command: string, options: BoundedCommandOption
     );
     child.on('close', (code, signal) => {
       if (signal) return settle({ ok: false, why: `was killed by ${signal}` });
-      if (code !== 0) return settle({ ok: false, why: `failed (exit ${code})` });
+      // /bin/sh's own statuses say why without quoting the command: 127 not found, 126 not executable.
+      const shell = code === 127 ? ': command not found' : code === 126 ? ': not executable' : '';
+      if (code !== 0) return settle({ ok: false, why: `failed (exit ${code}${shell})` });
       if (size > options.maxBytes)
         return settle({ ok: false, why: `printed more than ${Math.round(options.maxBytes / 1024)} KiB` });
       // Only the line ending goes: a password may begin or end with spaces.

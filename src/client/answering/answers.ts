@@ -87,7 +87,8 @@ export class Answerer {
     this.own = options.own;
     const own = options.own;
     const commands = own?.passwordCommand !== undefined || own?.mfaCommand !== undefined;
-    this.abilities = options.noInput ? { tty: false, commands: false } : { tty: this.hasTerminal, commands };
+    // --no-input asks no person; the profile's own commands still answer.
+    this.abilities = { tty: options.noInput ? false : this.hasTerminal, commands };
   }
 
   async answer(ask: Ask): Promise<Answer> {

@@ -352,7 +352,8 @@ export async function answerWithPinentry(
       ...(ask.question === 'new-password' ? { repeat: 'Repeat the new password:' } : {}),
     });
     if ('cancelled' in r) return { ...base, error: 'cancelled', message: 'cancelled in pinentry' };
-    if ('error' in r) return noInput(r.error);
+    // The pinentry failed (not found, no display, killed, timed out): a program of the user's, exit 9.
+    if ('error' in r) return { ...base, error: 'command-failed', message: `pinentry ${r.error}` };
     if (ask.question !== 'select') return { ...base, value: r.value };
     const reply = r.value.trim();
     const picked = choices[Number(reply) - 1] ?? choices.find((c) => c.toLowerCase() === reply.toLowerCase());

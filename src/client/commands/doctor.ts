@@ -1,9 +1,9 @@
 /**
  * `cog-token doctor`: checks what cog-token needs, one line each, a problem with its fix. It changes nothing
- * and starts no daemon. Exit 0 when all is well; `doctorFoundProblems` when any check found a problem
+ * and starts no daemon. Exit 0 when all is well; `ExitStatus.doctorFoundProblems` when any check found a problem
  * (notes, such as an optional part missing, do not count).
  */
-import { messageOf } from '../../shared/errors.js';
+import { ExitStatus, messageOf } from '../../shared/errors.js';
 import { resolvePaths } from '../../shared/paths.js';
 import { printable } from '../../shared/printable.js';
 import { type DaemonStatus, protocolVersion } from '../../shared/protocol.js';
@@ -24,9 +24,6 @@ import {
 } from '../doctor-checks.js';
 import { defineCommand } from '../get/runner.js';
 import { requestIfRunning } from '../requests.js';
-
-/** doctor's status when a check found a problem (README, exit statuses). */
-const doctorFoundProblems = 8;
 
 export const doctor = defineCommand({
   command: 'doctor',
@@ -94,6 +91,6 @@ export const doctor = defineCommand({
     );
     lines.push(problems === 0 ? 'all is well' : `${problems} problem${problems === 1 ? '' : 's'} found`);
     process.stdout.write(`${lines.map((line) => printable(line)).join('\n')}\n`);
-    return problems === 0 ? undefined : doctorFoundProblems;
+    return problems === 0 ? undefined : ExitStatus.doctorFoundProblems;
   },
 });

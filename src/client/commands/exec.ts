@@ -25,7 +25,8 @@ export const exec = defineCommand({
       .option('input', {
         type: 'boolean',
         default: true,
-        describe: 'ask for a password or code when a sign-in is needed (--no-input: fail instead)',
+        describe:
+          "ask a person for a password or code when a sign-in needs one (--no-input: never; the profile's commands still answer, else exit 3)",
       }),
   handler: async (args, argv) => {
     checkMinValid(args.minValid);

@@ -29,7 +29,8 @@ export const get = defineCommand({
       .option('input', {
         type: 'boolean',
         default: true,
-        describe: 'ask for a password or code when a sign-in is needed (--no-input: fail at once instead)',
+        describe:
+          "ask a person for a password or code when a sign-in needs one (--no-input: never; the profile's commands still answer, else exit 3)",
       })
       .option('format', {
         choices: formats,

@@ -2,7 +2,7 @@
  * `cog-token get <profile>`: print a valid token (or its --format) and nothing else on stdout.
  *
  * First a quick try, which is the whole command when the daemon runs and needs to ask nobody (a cached or
- * refreshed token): the request goes out as `--no-input` would send it, over quick-socket.ts, with nothing
+ * refreshed token): the request goes out answering nothing (no terminal, no command), over quick-socket.ts, with nothing
  * else loaded (no `node:net` where the native module is built, no env-paths, no /dev/tty probe). Both
  * tries check that the socket is our own daemon's before sending (daemon-trust.ts) and bound their wait
  * for it (daemon-wait.ts). Only when that cannot answer (no daemon, or
@@ -30,7 +30,7 @@ import { say } from './say.js';
 type GetResult = Extract<Result, { op: 'get' }>;
 
 /** The daemon's answer when it can give one without asking anyone; undefined: take the full path. */
-async function quickTry(request: Request, input: boolean, waitMs: number): Promise<GetResult | undefined> {
+async function quickTry(request: Request, waitMs: number): Promise<GetResult | undefined> {
   const socketFile = quickSocketFile();
   if (socketFile === undefined || Buffer.byteLength(socketFile) > maxSocketPathBytes) return undefined;
   const line = await askOnce(socketFile, encode(request), waitMs);
@@ -41,8 +41,9 @@ async function quickTry(request: Request, input: boolean, waitMs: number): Promi
   if (typeof reply === 'string') return undefined;
   if (reply.type === 'result') return reply.op === 'get' ? reply : undefined;
   if (reply.type === 'error') {
-    // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry.
-    if (reply.code === 'needs-sign-in' && input) return undefined;
+    // A sign-in is needed: the full path offers the terminal, the profile's commands or a pinentry (with
+    // --no-input, the commands alone, and the daemon's error then says what was skipped).
+    if (reply.code === 'needs-sign-in') return undefined;
     // A config error: the full path also tells whether the daemon reads another file than this shell's.
     if (reply.code === 'config') return undefined;
     throw daemonError(reply.code, reply.message, reply);
@@ -61,7 +62,6 @@ export async function runGet(args: GetArgs): Promise<number> {
   };
   let r = await quickTry(
     { v: protocolVersion, op: 'get', profile, ...options, abilities: { tty: false, commands: false } },
-    args.input,
     replyWaitMs(args.timeout),
   );
   if (r) {

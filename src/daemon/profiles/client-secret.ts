@@ -5,7 +5,7 @@
  * ended, never what it printed.
  */
 import type { ProfileConfig } from '../../shared/config.js';
-import { ConfigError } from '../../shared/errors.js';
+import { CogTokenError } from '../../shared/errors.js';
 import { runBoundedCommand } from '../../system/bounded-command.js';
 
 export class ClientSecrets {
@@ -38,14 +38,20 @@ async function run(p: ProfileConfig, command: string): Promise<string> {
     ownGroup: true,
   });
   if (r.ok) return r.output;
-  throw new ConfigError({
+  // A command of the user's that failed: its own exit status (9), not a config error.
+  throw new CogTokenError('command-failed', {
     profile: p.name,
     problem: `client_secret_command ${r.why}`,
-    remedy: `${commandFix(r.why)} in the profile`,
+    remedy: commandFix(`client_secret_command ${r.why}`),
   });
 }
 
-/** What to do about a command of the profile's that failed, from how it ended. */
-export function commandFix(why: string): string {
-  return /timed out/.test(why) ? 'make it finish sooner or raise command_timeout' : 'fix the command';
+/**
+ * What to do about a command of the profile's (or its pinentry) that failed, from what the failure says: a
+ * timeout, or a command or pinentry to fix, in the profile.
+ */
+export function commandFix(failure: string): string {
+  if (/timed out/.test(failure)) return 'make it finish sooner or raise command_timeout in the profile';
+  if (/pinentry/.test(failure)) return 'check pinentry_program (or install a pinentry)';
+  return 'fix the command in the profile';
 }

@@ -30,8 +30,8 @@ export interface Asker {
 }
 
 const asked: Record<Question, string> = {
-  password: 'the password (or password_command)',
-  mfa: 'the MFA code (or mfa_command)',
+  password: 'the password',
+  mfa: 'the MFA code',
   select: 'which MFA to use (or mfa_preference)',
   'new-password': 'a new password',
   attribute: 'a required attribute',
@@ -39,17 +39,50 @@ const asked: Record<Question, string> = {
   browser: 'a browser to sign in with',
 };
 
-function nobodyToAsk(p: ProfileConfig, question: Question, refusal?: string): CogTokenError {
+/** The profile key whose command could answer `question`, when one could and the profile sets none. */
+function unsetCommandKey(p: ProfileConfig, question: Question): string | undefined {
+  if (question === 'password' && p.passwordCommand === undefined) return 'password_command';
+  if (question === 'mfa' && p.mfaCommand === undefined) return 'mfa_command';
+  return undefined;
+}
+
+/**
+ * Nobody can answer `question`. Under --no-input (`noInput`) it says what was skipped; it suggests a command
+ * only where the profile has none for that question (never one that is already configured).
+ */
+function nobodyToAsk(
+  p: ProfileConfig,
+  question: Question,
+  noInput: boolean,
+  refusal?: string,
+): CogTokenError {
+  const key = unsetCommandKey(p, question);
+  const login = `run: cog-token login ${p.name}`;
   const why = refusal ? ` (${refusal})` : '';
-  const problem =
-    question === 'browser'
-      ? `a sign-in through the browser is needed and this request can open no browser (browser_command, $BROWSER, a desktop session) and has no terminal to paste into${why}`
-      : `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${why}`;
+  if (question === 'browser') {
+    return new CogTokenError('needs-sign-in', {
+      profile: p.name,
+      problem: `${noInput ? '--no-input: ' : ''}a sign-in through the browser is needed and this request can open no browser (browser_command, $BROWSER, a desktop session) and has no terminal to paste into${why}`,
+      remedy: noInput ? `run without --no-input (or ${login})` : login,
+    });
+  }
+  if (noInput) {
+    return new CogTokenError('needs-sign-in', {
+      profile: p.name,
+      problem: `--no-input: no terminal or pinentry was asked for ${asked[question]}${why}`,
+      remedy: key ? `set ${key} or run without --no-input` : `run without --no-input (or ${login})`,
+    });
+  }
   return new CogTokenError('needs-sign-in', {
     profile: p.name,
-    problem,
-    remedy: `run: cog-token login ${p.name}`,
+    problem: `a sign-in is needed and there is no terminal or pinentry to ask for ${asked[question]}${why}`,
+    remedy: key ? `set ${key} or ${login}` : login,
   });
+}
+
+/** Whether every client waiting on a sign-in asked with --no-input (then the errors say so). */
+function allNoInput(askers: readonly Asker[]): boolean {
+  return askers.length > 0 && askers.every((a) => a.abilities.noInput === true);
 }
 
 function elsewhere(p: ProfileConfig, problem: string): CogTokenError {
@@ -102,7 +135,9 @@ export class SignIns {
       return this.join(s.flight, p, asker, browserWait ? browserSignInSeconds : timeoutSeconds);
     }
     if (!canStart(p, asker)) {
-      return Promise.reject(nobodyToAsk(p, p.authFlow === 'BROWSER' ? 'browser' : 'password'));
+      return Promise.reject(
+        nobodyToAsk(p, p.authFlow === 'BROWSER' ? 'browser' : 'password', asker.abilities.noInput === true),
+      );
     }
     const flight: SignInFlight = {
       askers: [asker],
@@ -184,12 +219,23 @@ export class SignIns {
   private async relay(p: ProfileConfig, flight: SignInFlight, spec: QuestionSpec): Promise<string> {
     const command = commandFor(p, spec.question);
     const tried = new Set<Asker>();
+    const login = `run: cog-token login ${p.name}`;
     let lastRefusal: string | undefined;
+    let failedCommand: string | undefined;
     for (;;) {
       const able = (a: Asker) =>
         spec.question === 'browser' ? canOpenBrowser(a) : canAnswer(a, command !== undefined);
       const asker = flight.askers.find((a) => !tried.has(a) && !a.closed && able(a));
-      if (!asker) throw nobodyToAsk(p, spec.question, lastRefusal);
+      if (!asker && failedCommand !== undefined) {
+        // A command of the user's (or their pinentry) failed and nobody else answered: not Cognito's
+        // rejection (4) but its own exit status (9).
+        throw new CogTokenError('command-failed', {
+          profile: p.name,
+          problem: failedCommand,
+          remedy: `${commandFix(failedCommand)}, then ${login}`,
+        });
+      }
+      if (!asker) throw nobodyToAsk(p, spec.question, allNoInput(flight.askers), lastRefusal);
       tried.add(asker);
       const outcome = await asker.ask({ ...spec, profile: p.name });
       if ('value' in outcome) return outcome.value;
@@ -198,18 +244,15 @@ export class SignIns {
         lastRefusal = outcome.message;
         continue;
       }
-      const login = `run: cog-token login ${p.name}`;
-      if (outcome.refused === 'cancelled') {
-        throw new CogTokenError('needs-sign-in', {
-          profile: p.name,
-          problem: 'sign-in cancelled',
-          remedy: login,
-        });
+      if (outcome.refused === 'command-failed') {
+        // Another waiting client (a terminal) may still answer.
+        failedCommand = outcome.message;
+        continue;
       }
-      throw new CogTokenError('auth-rejected', {
+      throw new CogTokenError('needs-sign-in', {
         profile: p.name,
-        problem: outcome.message,
-        remedy: `${commandFix(outcome.message)} in the profile, then ${login}`,
+        problem: 'sign-in cancelled',
+        remedy: login,
       });
     }
   }
