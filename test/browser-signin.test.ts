@@ -365,7 +365,7 @@ describe('browser sign-in', { timeout: 180_000 }, () => {
     failed(
       await w.run(['get', 'web', '--no-input'], w.browser()),
       ExitStatus.needsSignIn,
-      /^cog-token: profile web: a sign-in through the browser is needed and this request can open no browser \(browser_command, \$BROWSER, a desktop session\) and has no terminal to paste into: run: cog-token login web$/m,
+      /^cog-token: profile web: --no-input: a sign-in through the browser is needed and no browser was opened: run: cog-token login web \(or run without --no-input\)$/m,
     );
     const none = await w.env.run(['get', 'web'], { env: { BROWSER: '', DISPLAY: '', WAYLAND_DISPLAY: '' } });
     failed(

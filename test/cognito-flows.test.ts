@@ -46,6 +46,12 @@ async function world(
   return { double, env, run, registered };
 }
 
+/**
+ * The double's token lifetime (3600 s), the most --min-valid may ask: only a token issued this very
+ * millisecond meets it, so a get with it refreshes.
+ */
+const WHOLE_LIFETIME = '3600';
+
 function token(r: RunResult): string {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -84,7 +90,7 @@ describe('SRP', () => {
     const first = token(await run(['get', 'dev']));
     expect(claims(first)['cognito:username']).not.toBe('alice@example.com');
     // Force a refresh now: GetTokensFromRefreshToken with the raw secret.
-    const second = token(await run(['get', 'dev', '--min-valid', '999999']));
+    const second = token(await run(['get', 'dev', '--min-valid', WHOLE_LIFETIME]));
     expect(second).not.toBe(first);
     expect(double.count('GetTokensFromRefreshToken')).toBe(1);
     expect(double.calls.filter((c) => c.error)).toEqual([]);
@@ -216,7 +222,7 @@ describe('remembered devices', () => {
     ]);
 
     // Refreshes send the device key.
-    token(await run(['get', 'dev', '--min-valid', '999999']));
+    token(await run(['get', 'dev', '--min-valid', WHOLE_LIFETIME]));
     const refresh = double.calls.filter((c) => c.op === 'GetTokensFromRefreshToken').at(-1);
     expect((refresh?.request as { DeviceKey?: string } | undefined)?.DeviceKey).toBe(device?.key);
 
@@ -280,7 +286,7 @@ describe('refresh-token rotation', () => {
     );
     token(await run(['get', 'dev']));
     const before = env.storedRefreshToken() as string;
-    token(await run(['get', 'dev', '--min-valid', '999999']));
+    token(await run(['get', 'dev', '--min-valid', WHOLE_LIFETIME]));
     const after = env.storedRefreshToken() as string;
     expect(after).not.toBe(before);
     expect(double.refreshTokensValid(after)).toBe(true);
@@ -297,7 +303,7 @@ describe('refresh-token rotation', () => {
     );
     token(await run(['get', 'dev']));
     for (let round = 0; round < 50; round++) {
-      const pending = run(['get', 'dev', '--min-valid', '999999', '--no-input']);
+      const pending = run(['get', 'dev', '--min-valid', WHOLE_LIFETIME, '--no-input']);
       // A random point: right away, or after some of the refresh round trip.
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
       await env.killDaemon('SIGKILL');
@@ -307,7 +313,7 @@ describe('refresh-token rotation', () => {
       expect(double.refreshTokensValid(stored as string), `round ${round}`).toBe(true);
     }
     // And it still works, with no new sign-in.
-    token(await run(['get', 'dev', '--min-valid', '999999', '--no-input']));
+    token(await run(['get', 'dev', '--min-valid', WHOLE_LIFETIME, '--no-input']));
     expect(env.runs('pw')).toBe(1);
     expect(double.count('GetTokensFromRefreshToken')).toBeGreaterThan(10);
   });
@@ -319,11 +325,11 @@ describe('throttling', () => {
     token(await run(['get', 'dev']));
     double.fail('GetTokensFromRefreshToken', 'TooManyRequestsException', 1);
     double.fail('GetTokensFromRefreshToken', '500', 1);
-    token(await run(['get', 'dev', '--min-valid', '999999']));
+    token(await run(['get', 'dev', '--min-valid', WHOLE_LIFETIME]));
     expect(double.count('GetTokensFromRefreshToken')).toBe(3);
     // A fault that does not pass: three attempts, then the cached (still valid) token with a warning.
     double.fail('GetTokensFromRefreshToken', '500', 10);
-    const r = await run(['get', 'dev', '--min-valid', '999999']);
+    const r = await run(['get', 'dev', '--min-valid', WHOLE_LIFETIME]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: profile dev: refresh failed .*handing out the cached token/);
     expect(double.count('GetTokensFromRefreshToken')).toBe(6);

@@ -73,7 +73,9 @@ async function operate(env: CogEnv, kind: Kind): Promise<{ reply?: Reply; asks: 
           v: 1,
           op: 'get',
           profile: 'dev',
-          ...(kind === 'refresh' ? { minValid: 999_999 } : {}),
+          // The emulator's id token lifetime (a day), the most minValid may ask: only a token issued this very
+          // millisecond meets it, so the get refreshes.
+          ...(kind === 'refresh' ? { minValid: 86_400 } : {}),
           abilities: { tty: true, commands: false },
         };
   const c = await RawConnection.open(env.socketFile);

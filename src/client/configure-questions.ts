@@ -63,6 +63,8 @@ export async function askMissing(
     if (spec.question === undefined || spec.key === 'user_pool_id' || a[spec.field] !== undefined) continue;
     if (spec.browser === 'only' && !browser()) continue;
     if (spec.browser === 'optional' && browserStart) continue;
+    // An identity pool takes the user pool's id tokens: without a pool (a BROWSER profile) it cannot serve.
+    if (spec.key === 'identity_pool_id' && pool === undefined) continue;
     if (spec.key === 'region') {
       if (!('error' in checkPool(pool, givenRegion))) continue;
       a.region = await ask(terminal, spec.question, current?.region, (v) => {

@@ -201,7 +201,7 @@ describe('the browser ability a client advertises', () => {
       expect(dev.abilities.browser).toBeUndefined();
       expect(dev.browserSignIns).toBeUndefined();
       const none = await clientAbilities({ noInput: true, profile: 'web', configFile });
-      expect(none.abilities).toEqual({ tty: false, commands: false });
+      expect(none.abilities).toEqual({ tty: false, commands: false, noInput: true });
       delete process.env.BROWSER;
       delete process.env.DISPLAY;
       delete process.env.WAYLAND_DISPLAY;

@@ -62,8 +62,10 @@ function nobodyToAsk(
   if (question === 'browser') {
     return new CogTokenError('needs-sign-in', {
       profile: p.name,
-      problem: `${noInput ? '--no-input: ' : ''}a sign-in through the browser is needed and this request can open no browser (browser_command, $BROWSER, a desktop session) and has no terminal to paste into${why}`,
-      remedy: noInput ? `run without --no-input (or ${login})` : login,
+      problem: noInput
+        ? `--no-input: a sign-in through the browser is needed and no browser was opened${why}`
+        : `a sign-in through the browser is needed and this request can open no browser (browser_command, $BROWSER, a desktop session) and has no terminal to paste into${why}`,
+      remedy: noInput ? `${login} (or run without --no-input)` : login,
     });
   }
   if (noInput) {
