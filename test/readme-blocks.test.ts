@@ -442,7 +442,7 @@ const shellSpecs: ShellSpec[] = [
           const r = await sh(
             ctx.env,
             ctx.vars,
-            'vars=$(cog-token get dev --format env) || exit; eval "$vars"; bash -c \'echo "${COG_TOKEN:+token} ${COG_TOKEN_EXPIRES_AT:+expiry}"\'',
+            `vars=$(cog-token get dev --format env) || exit; eval "$vars"; bash -c 'echo "\${COG_TOKEN:+token} \${COG_TOKEN_EXPIRES_AT:+expiry}"'`,
           );
           expect(r.stdout).toBe('token expiry\n');
         },
@@ -453,7 +453,7 @@ const shellSpecs: ShellSpec[] = [
         before: async ({ env }) => {
           writeFileSync(
             join(workDir(env), 'deploy.sh'),
-            '#!/bin/sh\necho "deploy $1 ${COG_TOKEN:+with-token} ${COG_TOKEN_EXPIRES_AT:+with-expiry}"\n',
+            `#!/bin/sh\necho "deploy $1 \${COG_TOKEN:+with-token} \${COG_TOKEN_EXPIRES_AT:+with-expiry}"\n`,
             { mode: 0o755 },
           );
         },
@@ -514,7 +514,7 @@ const shellSpecs: ShellSpec[] = [
           const r = await sh(
             ctx.env,
             ctx.vars,
-            'eval "$(cog-token aws-credentials dev --format env)"; bash -c \'echo ${AWS_ACCESS_KEY_ID:+key} ${AWS_SECRET_ACCESS_KEY:+secret} ${AWS_SESSION_TOKEN:+session} ${AWS_CREDENTIAL_EXPIRATION:+expiration}\'',
+            `eval "$(cog-token aws-credentials dev --format env)"; bash -c 'echo \${AWS_ACCESS_KEY_ID:+key} \${AWS_SECRET_ACCESS_KEY:+secret} \${AWS_SESSION_TOKEN:+session} \${AWS_CREDENTIAL_EXPIRATION:+expiration}'`,
           );
           expect(r.stdout).toBe('key secret session expiration\n');
         },
@@ -525,7 +525,7 @@ const shellSpecs: ShellSpec[] = [
         before: async ({ env }) => {
           writeFileSync(
             join(workDir(env), 'upload.sh'),
-            '#!/bin/sh\necho ${AWS_ACCESS_KEY_ID:+key} ${AWS_SECRET_ACCESS_KEY:+secret} ${AWS_SESSION_TOKEN:+session} ${AWS_CREDENTIAL_EXPIRATION:+expiration} ${COG_TOKEN:+token}\n',
+            `#!/bin/sh\necho \${AWS_ACCESS_KEY_ID:+key} \${AWS_SECRET_ACCESS_KEY:+secret} \${AWS_SESSION_TOKEN:+session} \${AWS_CREDENTIAL_EXPIRATION:+expiration} \${COG_TOKEN:+token}\n`,
             { mode: 0o755 },
           );
         },
