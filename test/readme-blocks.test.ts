@@ -770,6 +770,70 @@ describe('every block of the README', () => {
   });
 });
 
+describe("the README's order: a newcomer's, from nothing to everyday use", () => {
+  const headings = (level: string) =>
+    [...readme.matchAll(new RegExp(`^${level} (.+)$`, 'gm'))].map((m) => m[1] as string);
+
+  it('get the code, quickstart, everyday use, services, reference, security, troubleshooting, development', () => {
+    expect(headings('##')).toEqual([
+      'Get the code',
+      'Quickstart: three steps',
+      'Everyday use',
+      'Running as a service',
+      'Reference',
+      'Security model',
+      'Troubleshooting',
+      'Development',
+    ]);
+    const sub = headings('###');
+    const at = (h: string) => sub.findIndex((s) => s.startsWith(h));
+    const order = ['In the shell', 'curl', 'git', 'kubectl', 'AWS credentials', 'Federated users'];
+    expect(order.map(at)).toEqual([...order.map(at)].sort((a, b) => a - b));
+    expect(order.map(at)).not.toContain(-1);
+    expect(
+      ['Every key of a profile', 'What a sign-in can ask', 'Environment variables', 'Exit statuses'].map(at),
+    ).toEqual(
+      [
+        ...['Every key of a profile', 'What a sign-in can ask', 'Environment variables', 'Exit statuses'].map(
+          at,
+        ),
+      ].sort((a, b) => a - b),
+    );
+  });
+
+  it('the quickstart is configure, login, get, and says where the pool and app client IDs are', () => {
+    const quick = readme.slice(readme.indexOf('## Quickstart'), readme.indexOf('### Configure a profile'));
+    const first = readmeBlocks().find(
+      (b) => b.line > readme.slice(0, readme.indexOf('## Quickstart')).split('\n').length,
+    );
+    expect(commandsOf(first?.text ?? '')).toEqual([
+      'cog-token configure dev',
+      'cog-token login dev',
+      'cog-token get dev',
+    ]);
+    expect(quick).toMatch(/User pool ID/);
+    expect(quick).toMatch(/Client ID/);
+    expect(quick).toMatch(/list-user-pools/);
+    expect(quick).toMatch(/list-user-pool-clients/);
+  });
+
+  it('git says that the helper answers only for the hosts a profile lists before it shows the helper', () => {
+    const git = readme.slice(readme.indexOf('### git'));
+    expect(git.indexOf('`hosts`')).toBeLessThan(git.indexOf('git config --global'));
+  });
+
+  it('the macOS service line asks for the uid; the variables name EMAIL_OTP and where COG_TOKEN_LOG is read', () => {
+    expect(readme).not.toMatch(/gui\/\d/);
+    expect(readme).toContain('launchctl bootstrap gui/$(id -u) ');
+    const vars = readme.slice(
+      readme.indexOf('### Environment variables'),
+      readme.indexOf('### Exit statuses'),
+    );
+    expect(vars).toMatch(/`COG_TOKEN_CHALLENGE`.*EMAIL_OTP/);
+    expect(vars).toMatch(/`COG_TOKEN_LOG`.*daemon's\*\* environment only/);
+  });
+});
+
 describe("the README's shell blocks, run", () => {
   for (const spec of shellSpecs) {
     it(spec.name, async () => {
