@@ -327,7 +327,17 @@ const shellSpecs: ShellSpec[] = [
           expect(claims).toMatchObject({ token_use: 'access' });
         },
       },
-      { cmd: 'cog-token get dev --min-valid 600', exit: 0 },
+      {
+        cmd: 'cog-token get dev --min-valid 600',
+        exit: 0,
+        // Its comment: more than the token's whole lifetime (a day at the emulator) is refused with exit 2.
+        check: async (_r, ctx) => {
+          const r = await sh(ctx.env, ctx.vars, 'cog-token get dev --min-valid 90000');
+          expect(r.code).toBe(ExitStatus.usage);
+          expect(r.stdout).toBe('');
+          expect(r.stderr).toMatch(/^cog-token: .*--min-valid/);
+        },
+      },
       { cmd: 'cog-token get dev --no-input', exit: 0 },
       { cmd: 'cog-token login dev', exit: 0 },
       {
