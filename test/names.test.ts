@@ -54,6 +54,7 @@ const foreign: Record<string, string> = {
   'allow-scripts': 'npm',
   'dangerously-allow-all-scripts': 'npm',
   'new-window': 'firefox',
+  'max-results': 'aws cognito-idp list-user-pools',
   'get-yargs-completions': 'yargs (what the completion script runs)',
 };
 
