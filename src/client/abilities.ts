@@ -4,9 +4,10 @@
  * stays cheap: one open of /dev/tty, and the config file is parsed only when it names a command or a pinentry. The code that
  * answers questions (answers.ts, terminal.ts, pinentry.ts) is loaded only when a question arrives.
  */
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { defaultCommandTimeout } from '../shared/profile-keys.js';
 import type { Abilities } from '../shared/protocol.js';
+import { trustworthyConfig } from '../system/trusted-config.js';
 
 /**
  * True when this process has a controlling terminal to ask on: /dev/tty opens only then (ENXIO otherwise),
@@ -63,20 +64,6 @@ export interface ClientAbilities {
 }
 
 /**
- * A config file whose commands this client may run: owned by this user (or root) and not writable by
- * group or others, as the daemon requires too (it refuses such a file with the chmod that fixes it).
- */
-function trustworthy(configFile: string): boolean {
-  try {
-    const st = statSync(configFile);
-    const uid = process.getuid?.();
-    return (uid === undefined || st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * The profile as this client's own parse of its own config file sees it (no commands and no pinentry for a
  * missing, broken or unsafe file: a broken config is the daemon's to report). The file is read as text
  * first: only when it mentions a command, a pinentry or a timeout is it parsed (smol-toml stays off the
@@ -95,7 +82,7 @@ async function ownProfile(
   } catch {
     return none;
   }
-  if (!/_command|pinentry|command_timeout/.test(text) || !trustworthy(configFile)) return none;
+  if (!/_command|pinentry|command_timeout/.test(text) || !trustworthyConfig(configFile)) return none;
   try {
     const { loadConfig } = await import('../shared/config.js');
     const config = loadConfig(configFile);

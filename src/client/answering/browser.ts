@@ -8,11 +8,11 @@
  * daemon's listener hears it and ends the request), and is answered only if the browser command fails.
  */
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
 import type { BrowserProfile } from '../../shared/config.js';
 import { authorizeUrl } from '../../shared/managed-login.js';
 import { printable } from '../../shared/printable.js';
 import { type Answer, type Ask, protocolVersion } from '../../shared/protocol.js';
+import { trustworthyConfig } from '../../system/trusted-config.js';
 import { openTerminal, PromptCancelled, type Terminal } from './terminal.js';
 
 /** How the sign-in page gets opened: a shell command line that gets the URL as "$1". */
@@ -43,17 +43,6 @@ export function chooseOpener(
   return undefined;
 }
 
-/** A config file whose commands this client may run: this user's (or root's), writable by no one else. */
-function trustworthy(configFile: string): boolean {
-  try {
-    const st = statSync(configFile);
-    const uid = process.getuid?.();
-    return (uid === undefined || st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
 /** The profile as this client's own config describes it, or why it cannot answer for it. */
 async function ownProfile(configFile: string | undefined, name: string): Promise<BrowserProfile | string> {
   if (configFile === undefined) return 'no config file';
@@ -65,7 +54,7 @@ async function ownProfile(configFile: string | undefined, name: string): Promise
     if (p === undefined) {
       return `profile ${name} in this client's ${configFile} does not sign in through the browser`;
     }
-    if (p.browserCommand !== undefined && !trustworthy(configFile)) {
+    if (p.browserCommand !== undefined && !trustworthyConfig(configFile)) {
       return `${configFile} may be written by others: its browser_command is not run`;
     }
     return p;
